@@ -1,0 +1,227 @@
+"""The scenarios a server knows: loaded from folders, kept fresh while serving.
+
+A broken edit never replaces a good version: the last good one stays in service and the
+error is reported. Scenario versions are kept in the store, so every worker can replay a job
+bound to a version that its own files no longer hold.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from .errors import ScenarioError, ScenarioErrors
+from .scenarios import Scenario, field_path, load_file, load_text, scenario_files
+from .store import Store
+
+log = logging.getLogger("mockjobs")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """One consistent view of the scenario files: the good scenarios and every error."""
+
+    scenarios: Mapping[str, Scenario] = field(default_factory=lambda: MappingProxyType({}))
+    triggers: Mapping[tuple[str, str], str] = field(default_factory=lambda: MappingProxyType({}))
+    errors: tuple[ScenarioError, ...] = ()
+    files: int = 0
+
+
+@dataclass
+class _FileState:
+    stamp: tuple[int, int]
+    good: Scenario | None
+    errors: tuple[ScenarioError, ...]
+
+
+class Registry:
+    """Scenario folders, scanned on demand or by a watcher thread in each process."""
+
+    def __init__(self, folders: Iterable[str | os.PathLike[str]], store: Store, labels: Mapping[str, str] | None = None) -> None:
+        self.folders = [Path(f) for f in folders]
+        self.store = store
+        self.labels = dict(labels or {})
+        self._files: dict[Path, _FileState] = {}
+        self._versions: dict[str, Scenario] = {}
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._watcher_pid = 0
+        self._scanned = False
+        self._missing: list[ScenarioError] = []
+        self.catalog = Catalog()
+        self.scan()
+
+    # ------------------------------------------------------------------ loading
+
+    def _label(self, path: Path) -> str:
+        """How errors name a file: relative to its folder's label."""
+        for folder in self.folders:
+            try:
+                rel = path.relative_to(folder)
+            except ValueError:
+                continue
+            prefix = self.labels.get(str(folder), str(folder))
+            return str(Path(prefix) / rel) if folder.is_dir() else prefix
+        return str(path)
+
+    def scan(self) -> bool:
+        """Reload changed, new and deleted files; True when anything changed."""
+        with self._lock:
+            seen: dict[Path, tuple[int, int]] = {}
+            missing: list[ScenarioError] = []
+            for folder in self.folders:
+                if not folder.exists():
+                    missing.append(ScenarioError(str(folder), 0, "", "no such file or folder"))
+                    continue
+                for path in scenario_files(folder):
+                    try:
+                        st = path.stat()
+                    except OSError:
+                        continue
+                    seen[path] = (st.st_mtime_ns, st.st_size)
+            changed = set(seen) != set(self._files) or any(
+                self._files[p].stamp != stamp for p, stamp in seen.items() if p in self._files
+            )
+            if self._scanned and not changed and len(missing) == len(self._missing):
+                return False
+            self._scanned, self._missing = True, missing
+            for path in list(self._files):
+                if path not in seen:
+                    del self._files[path]
+            for path, stamp in seen.items():
+                old = self._files.get(path)
+                if old is not None and old.stamp == stamp:
+                    continue
+                label = self._label(path)
+                try:
+                    scenario = load_file(path, label)
+                except ScenarioErrors as exc:
+                    good = old.good if old else None
+                    self._files[path] = _FileState(stamp, good, tuple(exc.errors))
+                    for err in exc.errors:
+                        log.warning("scenario error: %s%s", err, " (keeping the last good version)" if good else "")
+                else:
+                    self._files[path] = _FileState(stamp, scenario, ())
+                    self._versions[scenario.version] = scenario
+                    if old is not None:
+                        log.info("reloaded scenario %s from %s", scenario.name, label)
+            self.catalog = self._build(missing)
+            return True
+
+    def _build(self, errors: list[ScenarioError]) -> Catalog:
+        """Cross-file rules: unique names, unique static job ids, unique triggers."""
+        errors = list(errors)
+        scenarios: dict[str, Scenario] = {}
+        triggers: dict[tuple[str, str], str] = {}
+        job_ids: dict[str, str] = {}
+        for path in sorted(self._files):
+            state = self._files[path]
+            errors.extend(state.errors)
+            sc = state.good
+            if sc is None:
+                continue
+            label = sc.source.file
+            clash = None
+            if sc.name in scenarios:
+                clash = ScenarioError(label, sc.lines.get(("name",), 1), "name", f"duplicate scenario name {sc.name!r} (also in {scenarios[sc.name].source.file})")
+            elif sc.trigger and (sc.trigger.method, sc.trigger.path) in triggers:
+                other = triggers[(sc.trigger.method, sc.trigger.path)]
+                clash = ScenarioError(label, sc.lines.get(("trigger", "path"), 1), "trigger.path", f"{sc.trigger.method} {sc.trigger.path} is already the trigger of scenario {other!r}")
+            else:
+                for i, sj in enumerate(sc.jobs):
+                    if sj.job_id in job_ids:
+                        clash = ScenarioError(label, sc.lines.get(("jobs", i, "jobId"), 1), field_path(("jobs", i, "jobId")), f"duplicate job id {sj.job_id} (also in scenario {job_ids[sj.job_id]!r})")
+                        break
+            if clash:
+                errors.append(clash)
+                log.warning("scenario error: %s", clash)
+                continue
+            scenarios[sc.name] = sc
+            if sc.trigger:
+                triggers[(sc.trigger.method, sc.trigger.path)] = sc.name
+            for sj in sc.jobs:
+                job_ids[sj.job_id] = sc.name
+        return Catalog(MappingProxyType(scenarios), MappingProxyType(triggers), tuple(errors), len(self._files))
+
+    # ------------------------------------------------------------------ lookups
+
+    def get(self, name: str) -> Scenario | None:
+        """The current version of a scenario: from the files, else added through the API."""
+        found = self.catalog.scenarios.get(name)
+        if found is not None:
+            return found
+        for added, version in self.store.added_scenarios():
+            if added == name:
+                return self.version(version)
+        return None
+
+    def all(self) -> list[Scenario]:
+        """Every current scenario: files first, then those added through the API."""
+        out = list(self.catalog.scenarios.values())
+        names = set(self.catalog.scenarios)
+        for name, version in self.store.added_scenarios():
+            if name not in names:
+                sc = self.version(version)
+                if sc is not None:
+                    out.append(sc)
+        return out
+
+    def trigger(self, method: str, path: str) -> Scenario | None:
+        """The scenario whose trigger is method path (path relative to the context)."""
+        key = (method, path.rstrip("/") or "/")
+        name = self.catalog.triggers.get(key)
+        if name is not None:
+            return self.catalog.scenarios.get(name)
+        for sc in self.all():
+            if sc.trigger and (sc.trigger.method, sc.trigger.path) == key:
+                return sc
+        return None
+
+    def version(self, version: str) -> Scenario | None:
+        """A scenario by version hash, from this worker's cache or the store."""
+        sc = self._versions.get(version)
+        if sc is None:
+            kept = self.store.get_source(version)
+            if kept is None:
+                return None
+            name, file, text = kept
+            sc = load_text(text, file, name)
+            self._versions[version] = sc
+        return sc
+
+    def remember(self, scenario: Scenario) -> None:
+        """Keep scenario's text in the store so every worker can replay its jobs."""
+        self._versions[scenario.version] = scenario
+        self.store.put_source(scenario.version, scenario.name, scenario.source.file, scenario.source.text)
+
+    def add(self, text: str, file: str = "<api>") -> Scenario:
+        """A scenario added while serving (API or fixture); ScenarioErrors if invalid."""
+        sc = load_text(text, file, "scenario")
+        self.remember(sc)
+        self.store.add_scenario(sc.name, sc.version)
+        return sc
+
+    # ------------------------------------------------------------------ watching
+
+    def watch(self, interval: float, on_change: callable | None = None) -> None:  # type: ignore[valid-type]
+        """Rescan every interval seconds in a daemon thread of this process (once per process)."""
+        if interval <= 0 or (self._watcher is not None and self._watcher_pid == os.getpid()):
+            return
+
+        def loop() -> None:
+            stop = threading.Event()
+            while not stop.wait(interval):
+                try:
+                    if self.scan() and on_change:
+                        on_change()
+                except Exception:  # a watcher must outlive any surprise
+                    log.exception("scenario rescan failed")
+
+        self._watcher = threading.Thread(target=loop, name="mockjobs-reload", daemon=True)
+        self._watcher_pid = os.getpid()
+        self._watcher.start()

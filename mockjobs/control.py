@@ -1,0 +1,327 @@
+"""The control API under /__mock: JSON in and out, ordinary HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from werkzeug.exceptions import BadRequest as HttpBadRequest
+
+from .durations import format_ms, parse_ms
+from .errors import BadRequest, DurationError, ScenarioErrors
+from .placeholders import Template
+from .scenarios import Event, Scenario
+from .service import MockService
+
+bp = Blueprint("control", __name__, url_prefix="/__mock")
+dashboard_bp = Blueprint("dashboard", __name__)
+
+
+def mock() -> MockService:
+    return current_app.extensions["mockjobs"]
+
+
+def body() -> dict[str, Any]:
+    """The request's JSON object (empty when there is no body)."""
+    if not request.get_data():
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _duration(value: Any, what: str) -> float:
+    try:
+        return parse_ms(value)
+    except DurationError as exc:
+        raise BadRequest(f"{what}: {exc}") from None
+
+
+def _only(data: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def job_url(job_id: str) -> str:
+    return url_for("arcgis.job", job_id=job_id, _external=True)
+
+
+# --------------------------------------------------------------------------- health, scenarios
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify(mock().health())
+
+
+def _template_text(value: Any) -> Any:
+    if isinstance(value, Template):
+        return value.source
+    if isinstance(value, dict):
+        return {k: _template_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_template_text(v) for v in value]
+    return value
+
+
+def _event(ev: Event) -> dict[str, Any]:
+    out: dict[str, Any] = {"at": ev.at_ms / 1000, "atText": format_ms(ev.at_ms)}
+    if ev.message is not None:
+        out["message"] = ev.message.source
+    if ev.code is not None:
+        out["code"] = ev.code
+    if ev.status is not None:
+        out["status"] = ev.status
+    if ev.steps is not None:
+        out["steps"] = f"+{ev.steps}" if ev.steps_relative else ev.steps
+    if ev.attributes:
+        out["attributes"] = _template_text(dict(ev.attributes))
+    return out
+
+
+def scenario_summary(sc: Scenario) -> dict[str, Any]:
+    return {
+        "name": sc.name,
+        "description": sc.description,
+        "type": sc.job.type,
+        "file": sc.source.file,
+        "version": sc.version,
+        "events": len(sc.timeline),
+        "duration": sc.compiled.main.end / 1000,
+        "trigger": None if sc.trigger is None else f"{sc.trigger.method} {sc.trigger.path}",
+        "staticJobs": [j.job_id for j in sc.jobs],
+    }
+
+
+def scenario_detail(sc: Scenario) -> dict[str, Any]:
+    """A scenario normalised: every default filled in, offsets in seconds."""
+    out = scenario_summary(sc)
+    out["job"] = {
+        "type": sc.job.type,
+        "username": sc.job.username,
+        "totalSteps": sc.job.total_steps,
+        "status": sc.job.status,
+        "customAttributes": _template_text(dict(sc.job.custom_attributes)),
+        "pendingEndTime": sc.job.pending_end_time,
+    }
+    out["vars"] = {v.name: {"generate": v.generate} if v.generate else v.literal for v in sc.vars}
+    out["trigger"] = None if sc.trigger is None else {
+        "method": sc.trigger.method,
+        "path": sc.trigger.path,
+        "response": _template_text(sc.trigger.response),
+    }
+    out["timeline"] = [_event(e) for e in sc.timeline]
+    out["on_cancel"] = [_event(e) for e in sc.on_cancel]
+    out["jobs"] = [
+        {"jobId": j.job_id, "startTime": j.start_time, "vars": dict(j.vars), "speed": j.speed} for j in sc.jobs
+    ]
+    return out
+
+
+@bp.get("/scenarios")
+def scenarios() -> Response:
+    return jsonify({"scenarios": [scenario_summary(s) for s in mock().registry.all()]})
+
+
+@bp.get("/scenarios/<name>")
+def scenario(name: str) -> Response:
+    sc = mock().registry.get(name)
+    if sc is None:
+        return jsonify({"error": f"no scenario {name!r}"}), 404
+    return jsonify(scenario_detail(sc))
+
+
+@bp.post("/scenarios")
+def add_scenario() -> tuple[Response, int]:
+    """Add a scenario while serving: YAML text, or a JSON object; 409 if the name is taken."""
+    m = mock()
+    import json
+
+    if request.is_json:
+        data = body()
+        text = json.dumps(data, indent=1)
+    else:
+        text = request.get_data(as_text=True)
+    if not text.strip():
+        raise BadRequest("send the scenario as YAML text or a JSON object")
+    try:
+        from .scenarios import load_text
+
+        sc = load_text(text, "<api>", "scenario")
+    except ScenarioErrors as exc:
+        return jsonify({"error": str(exc), "errors": [str(e) for e in exc.errors]}), 400
+    if sc.name in m.registry.catalog.scenarios or any(
+        added == sc.name for added, _ in m.store.added_scenarios()
+    ):
+        return jsonify({"error": f"scenario {sc.name!r} already exists"}), 409
+    if sc.trigger and m.registry.trigger(sc.trigger.method, sc.trigger.path) is not None:
+        return jsonify({"error": f"{sc.trigger.method} {sc.trigger.path} already triggers another scenario"}), 409
+    m.registry.add(text, "<api>")
+    return jsonify(scenario_summary(sc)), 201
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@bp.post("/jobs")
+def create_job() -> tuple[Response, int]:
+    data = body()
+    _only(data, {"scenario", "jobId", "vars", "params", "speed", "startTime"})
+    name = data.get("scenario")
+    if not isinstance(name, str) or not name:
+        raise BadRequest("'scenario' (a scenario name) is required")
+    for key in ("vars", "params"):
+        if key in data and not isinstance(data[key], dict):
+            raise BadRequest(f"'{key}' must be an object")
+    job_id = data.get("jobId")
+    if job_id is not None and not isinstance(job_id, str):
+        raise BadRequest("'jobId' must be a string")
+    speed = data.get("speed")
+    if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
+        raise BadRequest("'speed' must be a number")
+    start = data.get("startTime")
+    if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
+        raise BadRequest("'startTime' must be epoch milliseconds (an integer)")
+    job = mock().create(name, job_id=job_id, vars=data.get("vars"), params=data.get("params"), speed=speed, start_time=start)
+    out = {"jobId": job.job_id, "url": job_url(job.job_id), "scenario": job.scenario, "startTime": job.start_ms, "speed": job.speed}
+    return jsonify(out), 201
+
+
+@bp.get("/jobs")
+def list_jobs() -> Response:
+    m = mock()
+    polls = request.args.get("polls", "true").lower() not in ("0", "false", "no")
+    return jsonify({"jobs": [m.summary(j, polls=polls) for j in m.store.jobs()]})
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str) -> Response:
+    m = mock()
+    out = m.summary(m.get(job_id))
+    out["url"] = job_url(job_id)
+    return jsonify(out)
+
+
+@bp.delete("/jobs/<job_id>")
+def delete_job(job_id: str) -> Response:
+    mock().delete(job_id)
+    return jsonify({"deleted": job_id})
+
+
+@bp.get("/jobs/<job_id>/at")
+def job_at(job_id: str) -> Response:
+    m = mock()
+    job = m.get(job_id)
+    if "t" not in request.args:
+        raise BadRequest("give the elapsed scenario time as ?t=12s")
+    return jsonify(m.at(job, _duration(request.args["t"], "t")))
+
+
+@bp.post("/jobs/<job_id>/advance")
+def advance_job(job_id: str) -> Response:
+    data = body()
+    _only(data, {"by", "to"})
+    if ("by" in data) == ("to" in data):
+        raise BadRequest("give exactly one of 'by' (a duration) or 'to' ('next', 'end' or an offset)")
+    m = mock()
+    if "by" in data:
+        job = m.advance(job_id, by_ms=_duration(data["by"], "by"))
+    else:
+        to = data["to"]
+        target: str | float = to if to in ("next", "end") else _duration(to, "to")
+        job = m.advance(job_id, to=target)
+    out = m.summary(job, polls=False)
+    out["url"] = job_url(job_id)
+    return jsonify(out)
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id: str) -> Response:
+    m = mock()
+    job = m.cancel(job_id)
+    return jsonify(m.summary(job, polls=False))
+
+
+@bp.get("/jobs/<job_id>/polls")
+def job_polls(job_id: str) -> Response:
+    m = mock()
+    return jsonify(m.polls(m.get(job_id)))
+
+
+# --------------------------------------------------------------------------- clock, journal, reset
+
+
+@bp.get("/clock")
+def get_clock() -> Response:
+    return jsonify(mock().clock())
+
+
+@bp.post("/clock")
+def set_clock() -> Response:
+    data = body()
+    _only(data, {"freeze", "set", "advance", "real"})
+    if not data:
+        raise BadRequest("give freeze (true/false), set (epoch ms), advance (a duration) or real: true")
+    freeze = data.get("freeze")
+    if freeze is not None and not isinstance(freeze, bool):
+        raise BadRequest("'freeze' must be true or false")
+    set_ms = data.get("set")
+    if set_ms is not None and (isinstance(set_ms, bool) or not isinstance(set_ms, int)):
+        raise BadRequest("'set' must be epoch milliseconds (an integer)")
+    adv = None
+    if "advance" in data:
+        try:
+            adv = round(parse_ms(data["advance"], allow_negative=True))
+        except DurationError as exc:
+            raise BadRequest(f"advance: {exc}") from None
+    real = data.get("real", False)
+    if not isinstance(real, bool):
+        raise BadRequest("'real' must be true or false")
+    return jsonify(mock().change_clock(freeze=freeze, set_ms=set_ms, advance_ms=adv, real=real))
+
+
+@bp.get("/requests")
+def get_requests() -> Response:
+    m = mock()
+    entries = m.journal.entries(request.args.get("jobId") or None)
+    for key in ("method", "kind", "f"):
+        if request.args.get(key):
+            entries = [e for e in entries if str(e.get(key, "")).lower() == request.args[key].lower()]
+    if request.args.get("path"):
+        entries = [e for e in entries if request.args["path"] in e.get("path", "")]
+    return jsonify({"count": len(entries), "requests": entries})
+
+
+@bp.delete("/requests")
+def clear_requests() -> Response:
+    mock().journal.clear()
+    return jsonify({"cleared": True})
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    mock().reset()
+    return jsonify({"reset": True})
+
+
+@bp.errorhandler(HttpBadRequest)
+def bad_json(exc: HttpBadRequest) -> tuple[Response, int]:
+    return jsonify({"error": exc.description or "bad request"}), 400
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+@dashboard_bp.get("/")
+def dashboard() -> str:
+    m = mock()
+    jobs = [m.summary(j, polls=False) for j in m.store.jobs()[-200:]]
+    return render_template(
+        "dashboard.html",
+        health=m.health(),
+        scenarios=[scenario_summary(s) for s in m.registry.all()],
+        jobs=jobs,
+        context=current_app.config["CONTEXT"],
+    )

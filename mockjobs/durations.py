@@ -1,0 +1,82 @@
+"""Durations as scenario files write them: seconds as a number, or 250ms, 12s, 1m30s, 1h."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from .errors import DurationError
+
+_UNIT_MS = {"h": Decimal(3_600_000), "m": Decimal(60_000), "s": Decimal(1000), "ms": Decimal(1)}
+_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|h|m|s)")
+_ORDER = ["h", "m", "s", "ms"]
+
+Duration = "int | float | str | _dt.timedelta"
+
+
+def parse_ms(value: object, *, allow_negative: bool = False) -> float:
+    """Milliseconds of a duration: a number (seconds), a string like 1m30s, or a timedelta."""
+    if isinstance(value, bool):
+        raise DurationError(f"not a duration: {value!r}")
+    if isinstance(value, _dt.timedelta):
+        ms = value.total_seconds() * 1000
+    elif isinstance(value, (int, float)):
+        ms = float(value) * 1000
+    elif isinstance(value, str):
+        ms = _parse_text(value.strip())
+    else:
+        raise DurationError(f"not a duration: {value!r} (use seconds or a form like 250ms, 1m30s)")
+    if ms != ms or ms in (float("inf"), float("-inf")):
+        raise DurationError(f"not a finite duration: {value!r}")
+    if ms < 0 and not allow_negative:
+        raise DurationError(f"negative duration: {value!r}")
+    return ms
+
+
+def _parse_text(text: str) -> float:
+    """Milliseconds of a textual duration such as -1m6.311s or 2.5."""
+    sign = 1
+    body = text
+    if body.startswith(("-", "+")):
+        sign = -1 if body[0] == "-" else 1
+        body = body[1:]
+    if not body:
+        raise DurationError(f"not a duration: {text!r}")
+    try:
+        return sign * float(Decimal(body) * 1000)
+    except InvalidOperation:
+        pass
+    total = Decimal(0)
+    pos = 0
+    last = -1
+    for match in _PART.finditer(body):
+        if match.start() != pos:
+            break
+        unit = match.group(2)
+        rank = _ORDER.index(unit)
+        if rank <= last:
+            raise DurationError(f"not a duration: {text!r} (units must run h, m, s, ms)")
+        last = rank
+        total += Decimal(match.group(1)) * _UNIT_MS[unit]
+        pos = match.end()
+    if pos != len(body) or last < 0:
+        raise DurationError(f"not a duration: {text!r} (use seconds or a form like 250ms, 1m30s, 1h)")
+    return sign * float(total)
+
+
+def format_ms(ms: float) -> str:
+    """A compact text for milliseconds, e.g. 1m6.311s."""
+    sign = "-" if ms < 0 else ""
+    ms = abs(ms)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds = rest / 1000
+    out = ""
+    if hours:
+        out += f"{int(hours)}h"
+    if minutes:
+        out += f"{int(minutes)}m"
+    if seconds or not out:
+        out += f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
+    return sign + out

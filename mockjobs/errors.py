@@ -1,0 +1,46 @@
+"""The one root exception of mockjobs and its children."""
+
+from __future__ import annotations
+
+
+class MockjobsError(Exception):
+    """Root of every error mockjobs raises on purpose."""
+
+
+class ScenarioError(MockjobsError):
+    """One problem in a scenario file, located by file, line and field path."""
+
+    def __init__(self, file: str, line: int, field: str, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:"
+        return f"{where} {self.field}: {self.message}" if self.field else f"{where} {self.message}"
+
+
+class ScenarioErrors(MockjobsError):
+    """Every problem found in one scenario file (or several)."""
+
+    def __init__(self, errors: list[ScenarioError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class DurationError(MockjobsError, ValueError):
+    """A duration that is not a number of seconds nor a form like 1m30s."""
+
+
+class NotFound(MockjobsError, LookupError):
+    """An unknown job or scenario."""
+
+
+class Conflict(MockjobsError):
+    """A duplicate id, or an operation the job's state refuses."""
+
+
+class BadRequest(MockjobsError, ValueError):
+    """A request body or parameter that cannot be used."""

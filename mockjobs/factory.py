@@ -1,0 +1,176 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import control, formats, views
+from .catalog import Registry
+from .clock import RealTime
+from .config import bundled_scenarios, scenario_folders, settings, templates_dir
+from .errors import BadRequest, Conflict, MockjobsError, NotFound
+from .formats import FormatError
+from .journal import Journal
+from .service import MockService
+from .store import SqliteStore
+
+log = logging.getLogger("mockjobs")
+
+_STATUS = {BadRequest: 400, NotFound: 404, Conflict: 409}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the mockjobs Flask app.
+
+    Settings come from defaults, then ``MOCKJOBS_*`` environment variables, then ``config``
+    (keys as in :data:`mockjobs.config.DEFAULTS`, case-insensitive), e.g.::
+
+        create_app({"SCENARIOS": ["my-scenarios"], "CONTEXT": "/arcgis", "SPEED": 10})
+
+    ``STATE`` names the SQLite file shared by every worker of the server (kept across
+    restarts); without it each server gets a temporary one. ``TIME_SOURCE`` injects the
+    real-time source (anything with ``now_ms()``), so tests can move time without sleeping.
+    The app's state lives in ``app.extensions["mockjobs"]`` (a :class:`MockService`).
+    """
+    cfg = settings(config)
+    if not cfg["CONTEXT"]:
+        raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
+    app = Flask("mockjobs", template_folder=str(templates_dir()))
+    app.config.update(cfg)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    state = Path(cfg["STATE"]) if cfg["STATE"] else _temporary_state()
+    store = SqliteStore(state)
+    journal = Journal(state.with_name(state.name + ".journal"))
+    bundled = bundled_scenarios()
+    registry = Registry(scenario_folders(cfg), store, labels={str(bundled): "scenarios"})
+    service = MockService(cfg, store, registry, journal, cfg["TIME_SOURCE"] or RealTime())
+    app.extensions["mockjobs"] = service
+
+    app.register_blueprint(views.bp, url_prefix=cfg["CONTEXT"])
+    app.register_blueprint(control.bp)
+    app.register_blueprint(control.dashboard_bp)
+    _install_hooks(app, service)
+    _install_error_handlers(app)
+    return app
+
+
+def _temporary_state() -> Path:
+    """A state file for this server: shared by the workers of one gunicorn master."""
+    master = _gunicorn_master()
+    if master is not None:
+        folder = Path(tempfile.gettempdir()) / f"mockjobs-gunicorn-{master}"
+        folder.mkdir(exist_ok=True)
+        return folder / "state.db"
+    folder = Path(tempfile.mkdtemp(prefix="mockjobs-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder / "state.db"
+
+
+def _gunicorn_master() -> int | None:
+    """The gunicorn master's pid when running under gunicorn (in the master or a worker)."""
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return None
+    try:
+        parent = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
+    except OSError:
+        return os.getppid()
+    return os.getppid() if b"gunicorn" in parent or b"mockjobs" in parent else os.getpid()
+
+
+def _install_hooks(app: Flask, service: MockService) -> None:
+    context = app.config["CONTEXT"]
+    interval = float(app.config["RELOAD_INTERVAL"])
+    journal_on = bool(app.config["JOURNAL"])
+    counter = iter(range(1, 1 << 62))
+
+    def on_change() -> None:
+        service.seed_static()
+
+    @app.before_request
+    def start_watcher() -> None:
+        service.registry.watch(interval, on_change)  # once per process, after any fork
+
+    if not journal_on:
+        return
+
+    @app.after_request
+    def journal(response: Response) -> Response:
+        path = request.path
+        if path.startswith("/__mock") or not path.startswith(context):
+            return response
+        extra = g.get("journal") or {}
+        entry = {
+            "n": next(counter),
+            "real": service.real_ms(),
+            "time": extra.get("now") or service.now(),
+            "method": request.method,
+            "path": path,
+            "query": request.query_string.decode("latin-1"),
+            "f": request.values.get("f", "html"),
+            "http": response.status_code,
+            "worker": os.getpid(),
+        }
+        entry.update((k, v) for k, v in extra.items() if k != "now")
+        try:
+            service.journal.record(entry)
+        except OSError:
+            log.exception("could not write the request journal")
+        return response
+
+
+def _install_error_handlers(app: Flask) -> None:
+    context = app.config["CONTEXT"]
+
+    def under_context() -> bool:
+        return request.path == context or request.path.startswith(context + "/")
+
+    def arcgis(code: int, message: str, details: list[str] | None = None) -> Response:
+        fmt = g.get("fmt") or formats.JSON
+        status = code if app.config["HTTP_ERRORS"] and 400 <= code < 600 else 200
+        if code in (498, 499) and app.config["HTTP_ERRORS"]:
+            status = 401 if code == 499 else 403
+        return formats.error_response(code, message, fmt, details, http_status=status, indent=int(app.config["PJSON_INDENT"]))
+
+    @app.errorhandler(views.ArcgisError)
+    def arcgis_error(exc: views.ArcgisError) -> Response:
+        return arcgis(exc.code, exc.message, exc.details)
+
+    @app.errorhandler(FormatError)
+    def format_error(exc: FormatError) -> Response:
+        g.fmt = formats.JSON  # an unsupported f is answered in JSON
+        return arcgis(400, exc.message, ["Allowed values of f: html, json, pjson."])
+
+    @app.errorhandler(MockjobsError)
+    def mock_error(exc: MockjobsError) -> Response | tuple[Response, int]:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
+        if under_context():
+            return arcgis(status, str(exc))
+        return jsonify({"error": str(exc)}), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response | tuple[Response, int] | HTTPException:
+        if under_context():
+            return arcgis(exc.code or 500, exc.name, [exc.description] if exc.description else [])
+        if request.path.startswith("/__mock"):
+            return jsonify({"error": f"{exc.name}: {exc.description}"}), exc.code or 500
+        return exc
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response | tuple[Response, int]:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        app.extensions.setdefault("mockjobs.errors", []).append(exc)
+        if under_context():
+            return arcgis(500, "Internal server error.", [type(exc).__name__])
+        return jsonify({"error": f"internal error: {type(exc).__name__}: {exc}"}), 500

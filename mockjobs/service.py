@@ -1,0 +1,238 @@
+"""What a mock server does with jobs, whatever the HTTP surface: the app's extension object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import timeline
+from .catalog import Registry
+from .clock import ClockState, TimeSource
+from .errors import BadRequest, Conflict, NotFound
+from .journal import Journal, poll_summary
+from .scenarios import JOB_ID_RE, Scenario, new_job_id
+from .store import Store
+from .timeline import Job, State
+
+
+@dataclass(frozen=True)
+class View:
+    """A job with its scenario and its folded state at one instant."""
+
+    job: Job
+    scenario: Scenario
+    state: State
+    now: int
+
+
+class MockService:
+    """Jobs, clock and journal of one server; shared by its workers through the store."""
+
+    def __init__(self, cfg: Mapping[str, Any], store: Store, registry: Registry, journal: Journal, time: TimeSource) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.registry = registry
+        self.journal = journal
+        self.time = time
+        self.speed = float(cfg["SPEED"])
+        self.server_start = int(store.meta_default("server_start", str(self.now())))
+        self.seed_static()
+
+    # ------------------------------------------------------------------ time
+
+    def real_ms(self) -> int:
+        """Real (source) time in epoch ms."""
+        return self.time.now_ms()
+
+    def now(self) -> int:
+        """The mock clock in epoch ms."""
+        return self.store.clock().now(self.time.now_ms())
+
+    def clock(self) -> dict[str, Any]:
+        """The clock as the control API shows it."""
+        return self.store.clock().describe(self.time.now_ms())
+
+    def change_clock(self, *, freeze: bool | None = None, set_ms: int | None = None, advance_ms: int | None = None, real: bool = False) -> dict[str, Any]:
+        """Freeze or unfreeze, set, advance, or return to real time; in that order."""
+        real_now = self.time.now_ms()
+        state = ClockState() if real else self.store.clock()
+        if freeze is True:
+            state = state.freeze(real_now)
+        if set_ms is not None:
+            state = state.set(set_ms, real_now)
+        if advance_ms is not None:
+            state = state.advance(advance_ms)
+        if freeze is False:
+            state = state.unfreeze(real_now)
+        self.store.set_clock(state)
+        return state.describe(real_now)
+
+    # ------------------------------------------------------------------ jobs
+
+    def static_jobs(self) -> list[Job]:
+        """The static jobs of the current scenario files, as fresh jobs."""
+        out = []
+        now = self.real_ms()
+        for sc in self.registry.catalog.scenarios.values():
+            for sj in sc.jobs:
+                out.append(
+                    Job(
+                        job_id=sj.job_id,
+                        scenario=sc.name,
+                        version=sc.version,
+                        vars=sc.resolve_vars(sj.vars),
+                        params=dict(sj.params),
+                        start_ms=sj.start_time if sj.start_time is not None else self.server_start,
+                        speed=sj.speed or 1.0,
+                        static=True,
+                        created_ms=now,
+                    )
+                )
+        return out
+
+    def seed_static(self) -> None:
+        """Create the static jobs that do not exist yet (at start and after a reload)."""
+        jobs = self.static_jobs()
+        for sc in self.registry.catalog.scenarios.values():
+            if sc.jobs:
+                self.registry.remember(sc)
+        self.store.seed_jobs(jobs)
+
+    def create(
+        self,
+        scenario: str | Scenario,
+        *,
+        job_id: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        speed: float | None = None,
+        start_time: int | None = None,
+    ) -> Job:
+        """Start a job of scenario now (or at start_time); NotFound, Conflict or BadRequest."""
+        sc = scenario if isinstance(scenario, Scenario) else self.registry.get(scenario)
+        if sc is None:
+            known = ", ".join(sorted(s.name for s in self.registry.all()))
+            raise NotFound(f"no scenario {scenario!r} (known: {known})")
+        if job_id is not None and not JOB_ID_RE.match(job_id):
+            raise BadRequest(f"jobId {job_id!r} is not usable: letters, digits, '_', '.', '-' only")
+        if speed is not None and not speed > 0:
+            raise BadRequest(f"speed must be above 0, not {speed}")
+        try:
+            values = sc.resolve_vars(vars)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        self.registry.remember(sc)
+        job = Job(
+            job_id=job_id or new_job_id(),
+            scenario=sc.name,
+            version=sc.version,
+            vars=values,
+            params={k: v for k, v in (params or {}).items()},
+            start_ms=self.now() if start_time is None else int(start_time),
+            speed=self.speed if speed is None else float(speed),
+            created_ms=self.real_ms(),
+        )
+        return self.store.add_job(job)
+
+    def get(self, job_id: str) -> Job:
+        """A job by id; NotFound if there is none."""
+        job = self.store.get_job(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        return job
+
+    def scenario_of(self, job: Job) -> Scenario:
+        """The scenario version job was started with."""
+        sc = self.registry.version(job.version)
+        if sc is None:
+            raise NotFound(f"scenario version {job.version} of job {job.job_id} is not kept")
+        return sc
+
+    def view(self, job: Job, now: int | None = None) -> View:
+        """job folded at now (default: the mock clock now)."""
+        now = self.now() if now is None else now
+        sc = self.scenario_of(job)
+        return View(job, sc, timeline.state_at(sc, job, timeline.position(sc, job, now)), now)
+
+    def at(self, job: Job, elapsed_ms: float) -> dict[str, Any]:
+        """The document of job at a scenario time (scrubbing), not cancelling anything."""
+        sc = self.scenario_of(job)
+        return timeline.render(sc, job, timeline.state_at(sc, job, timeline.position_at(sc, job, elapsed_ms)))
+
+    def advance(self, job_id: str, *, by_ms: float | None = None, to: str | float | None = None) -> Job:
+        """Move one job forward in its scenario time; no other job moves."""
+        job = self.get(job_id)
+        sc = self.scenario_of(job)
+        try:
+            delta = timeline.advance_ms(sc, job, self.now(), by_ms=by_ms, to=to)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        if delta <= 0:
+            return job
+        return self.store.update_job(job, start_ms=timeline.shifted_start(job, delta))
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a running job: its on_cancel story starts now; Conflict if it has ended."""
+        v = self.view(self.get(job_id))
+        if v.state.terminal:
+            raise Conflict(f"job {job_id} is {v.state.status}; only a running job can be cancelled")
+        if v.job.cancel_at is not None:
+            raise Conflict(f"job {job_id} is already being cancelled")
+        return self.store.update_job(v.job, cancel_at=v.state.position.elapsed)
+
+    def delete(self, job_id: str) -> None:
+        """Remove a job; NotFound if there is none."""
+        if not self.store.delete_job(job_id):
+            raise NotFound(f"no job {job_id}")
+
+    def reset(self) -> None:
+        """Back to the start: static jobs only, real clock, empty journal."""
+        self.registry.scan()
+        self.store.reset(self.static_jobs())
+        self.journal.clear()
+
+    # ------------------------------------------------------------------ reports
+
+    def polls(self, job: Job) -> dict[str, Any]:
+        """Poll cadence of a job, from the journal."""
+        entries = [e for e in self.journal.entries(job.job_id) if e.get("kind") == "poll" and e.get("seq") == job.seq]
+        return poll_summary(entries, job.created_ms)
+
+    def summary(self, job: Job, *, polls: bool = True) -> dict[str, Any]:
+        """A job as the control API lists it."""
+        v = self.view(job)
+        nxt = v.state.next_at
+        out: dict[str, Any] = {
+            "jobId": job.job_id,
+            "scenario": job.scenario,
+            "version": job.version,
+            "static": job.static,
+            "status": v.state.status,
+            "stepsCompleted": v.state.steps,
+            "isCancelled": job.cancel_at is not None,
+            "startTime": job.start_ms,
+            "speed": job.speed,
+            "elapsed": round(v.state.position.elapsed / 1000, 3),
+            "nextEventAt": None if nxt is None else round(nxt / 1000, 3),
+            "nextEventTime": None if nxt is None else timeline.time_of(job, nxt),
+            "vars": dict(job.vars),
+            "params": dict(job.params),
+        }
+        if polls:
+            out["polls"] = self.polls(job)
+        return out
+
+    def health(self) -> dict[str, Any]:
+        """Status, counts and scenario load errors."""
+        cat = self.registry.catalog
+        return {
+            "status": "ok" if not cat.errors else "degraded",
+            "pid": os.getpid(),
+            "scenarios": len(self.registry.all()),
+            "scenarioFiles": cat.files,
+            "jobs": self.store.count_jobs(),
+            "errors": [str(e) for e in cat.errors],
+            "clock": self.clock(),
+        }

@@ -1,0 +1,279 @@
+"""Server state shared by every worker: jobs, scenario texts and the clock, in SQLite.
+
+`Store` is the interface the app uses; `SqliteStore` keeps it in one embedded database file
+that all worker processes of a server open. Another store (for several hosts) can implement
+the same methods.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Protocol
+
+from .clock import ClockState
+from .errors import Conflict, NotFound
+from .timeline import Job
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id     TEXT NOT NULL UNIQUE,
+    scenario   TEXT NOT NULL,
+    version    TEXT NOT NULL,
+    vars       TEXT NOT NULL,
+    params     TEXT NOT NULL,
+    start_ms   INTEGER NOT NULL,
+    speed      REAL NOT NULL,
+    cancel_at  REAL,
+    static     INTEGER NOT NULL,
+    rev        INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    version TEXT PRIMARY KEY,
+    name    TEXT NOT NULL,
+    file    TEXT NOT NULL,
+    text    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS added_scenarios (
+    name    TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    seq     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+_JOB_COLUMNS = "job_id, scenario, version, vars, params, start_ms, speed, cancel_at, static, seq, rev, created_ms"
+
+
+class Store(Protocol):
+    """What the app needs of shared state; every method is safe from any worker."""
+
+    def add_job(self, job: Job) -> Job: ...
+    def seed_jobs(self, jobs: Iterable[Job]) -> None: ...
+    def get_job(self, job_id: str) -> Job | None: ...
+    def jobs(self) -> list[Job]: ...
+    def job_ids(self) -> list[str]: ...
+    def count_jobs(self) -> int: ...
+    def update_job(self, job: Job, *, start_ms: int | None = None, cancel_at: float | None = None) -> Job: ...
+    def delete_job(self, job_id: str) -> bool: ...
+    def put_source(self, version: str, name: str, file: str, text: str) -> None: ...
+    def get_source(self, version: str) -> tuple[str, str, str] | None: ...
+    def add_scenario(self, name: str, version: str) -> None: ...
+    def added_scenarios(self) -> list[tuple[str, str]]: ...
+    def clock(self) -> ClockState: ...
+    def set_clock(self, state: ClockState) -> None: ...
+    def meta_default(self, key: str, value: str) -> str: ...
+    def reset(self, static_jobs: Iterable[Job]) -> None: ...
+
+
+class SqliteStore:
+    """The Store in one SQLite file (WAL mode), one connection per process and thread."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._db().executescript(SCHEMA)
+
+    # ------------------------------------------------------------------ connections
+
+    def _db(self) -> sqlite3.Connection:
+        """This process's and thread's connection (a forked worker opens its own)."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            local.conn, local.pid = conn, os.getpid()
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock at once."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ------------------------------------------------------------------ jobs
+
+    @staticmethod
+    def _row(job: Job) -> tuple[object, ...]:
+        return (
+            job.job_id,
+            job.scenario,
+            job.version,
+            json.dumps(dict(job.vars)),
+            json.dumps(dict(job.params)),
+            job.start_ms,
+            job.speed,
+            job.cancel_at,
+            int(job.static),
+            job.created_ms,
+        )
+
+    @staticmethod
+    def _job(row: tuple[object, ...]) -> Job:
+        job_id, scenario, version, vars_, params, start, speed, cancel_at, static, seq, rev, created = row
+        return Job(
+            job_id=str(job_id),
+            scenario=str(scenario),
+            version=str(version),
+            vars=MappingProxyType(json.loads(str(vars_))),
+            params=MappingProxyType(json.loads(str(params))),
+            start_ms=int(start),  # type: ignore[arg-type]
+            speed=float(speed),  # type: ignore[arg-type]
+            cancel_at=None if cancel_at is None else float(cancel_at),  # type: ignore[arg-type]
+            static=bool(static),
+            seq=int(seq),  # type: ignore[arg-type]
+            rev=int(rev),  # type: ignore[arg-type]
+            created_ms=int(created),  # type: ignore[arg-type]
+        )
+
+    _INSERT = (
+        "INSERT {verb} INTO jobs (job_id, scenario, version, vars, params, start_ms, speed, cancel_at,"
+        " static, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
+    def add_job(self, job: Job) -> Job:
+        """Insert a new job; Conflict if its id is taken."""
+        try:
+            with self._tx() as db:
+                cur = db.execute(self._INSERT.format(verb=""), self._row(job))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"job {job.job_id} already exists") from None
+        return replace(job, seq=int(cur.lastrowid or 0))
+
+    def seed_jobs(self, jobs: Iterable[Job]) -> None:
+        """Insert the jobs whose ids are not taken yet (static jobs at start-up)."""
+        rows = [self._row(j) for j in jobs]
+        if rows:
+            with self._tx() as db:
+                db.executemany(self._INSERT.format(verb="OR IGNORE"), rows)
+
+    def get_job(self, job_id: str) -> Job | None:
+        """One job by id."""
+        row = self._db().execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return self._job(row) if row else None
+
+    def jobs(self) -> list[Job]:
+        """Every job, in creation order."""
+        return [self._job(r) for r in self._db().execute(f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY seq")]
+
+    def job_ids(self) -> list[str]:
+        """Every job id, in creation order."""
+        return [r[0] for r in self._db().execute("SELECT job_id FROM jobs ORDER BY seq")]
+
+    def count_jobs(self) -> int:
+        """How many jobs there are."""
+        return int(self._db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+
+    def update_job(self, job: Job, *, start_ms: int | None = None, cancel_at: float | None = None) -> Job:
+        """Move a job's start or cancel it, if nobody changed it since it was read."""
+        new = replace(
+            job,
+            start_ms=job.start_ms if start_ms is None else start_ms,
+            cancel_at=job.cancel_at if cancel_at is None else cancel_at,
+            rev=job.rev + 1,
+        )
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET start_ms = ?, cancel_at = ?, rev = ? WHERE seq = ? AND rev = ?",
+                (new.start_ms, new.cancel_at, new.rev, job.seq, job.rev),
+            )
+        if cur.rowcount != 1:
+            if self.get_job(job.job_id) is None:
+                raise NotFound(f"no job {job.job_id}")
+            raise Conflict(f"job {job.job_id} changed meanwhile; try again")
+        return new
+
+    def delete_job(self, job_id: str) -> bool:
+        """Remove a job; False if there was none."""
+        with self._tx() as db:
+            return db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,)).rowcount == 1
+
+    # ------------------------------------------------------------------ scenarios
+
+    def put_source(self, version: str, name: str, file: str, text: str) -> None:
+        """Keep a scenario text so any worker can replay jobs bound to it."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO sources (version, name, file, text) VALUES (?, ?, ?, ?)",
+                (version, name, file, text),
+            )
+
+    def get_source(self, version: str) -> tuple[str, str, str] | None:
+        """(name, file, text) of a kept scenario version."""
+        row = self._db().execute("SELECT name, file, text FROM sources WHERE version = ?", (version,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def add_scenario(self, name: str, version: str) -> None:
+        """Register a scenario added through the API (its text kept by put_source)."""
+        with self._tx() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM added_scenarios").fetchone()[0]
+            db.execute(
+                "INSERT OR REPLACE INTO added_scenarios (name, version, seq) VALUES (?, ?, ?)",
+                (name, version, seq),
+            )
+
+    def added_scenarios(self) -> list[tuple[str, str]]:
+        """(name, version) of the scenarios added through the API, oldest first."""
+        return [(r[0], r[1]) for r in self._db().execute("SELECT name, version FROM added_scenarios ORDER BY seq")]
+
+    # ------------------------------------------------------------------ clock and meta
+
+    def clock(self) -> ClockState:
+        """The mock clock's state."""
+        row = self._db().execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+        if row is None:
+            return ClockState()
+        offset, frozen = json.loads(row[0])
+        return ClockState(offset, frozen)
+
+    def set_clock(self, state: ClockState) -> None:
+        """Replace the mock clock's state."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)",
+                (json.dumps([state.offset_ms, state.frozen_at]),),
+            )
+
+    def meta_default(self, key: str, value: str) -> str:
+        """The value kept under key, storing value first if there is none."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            return str(db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
+
+    def reset(self, static_jobs: Iterable[Job]) -> None:
+        """Drop every job and added scenario, put the static jobs back, real clock."""
+        rows = [self._row(j) for j in static_jobs]
+        with self._tx() as db:
+            db.execute("DELETE FROM jobs")
+            db.execute("DELETE FROM added_scenarios")
+            db.execute("DELETE FROM meta WHERE key = 'clock'")
+            db.executemany(self._INSERT.format(verb="OR IGNORE"), rows)

@@ -1,0 +1,136 @@
+"""The ArcGIS surface under the context path: site root, jobs, one job, triggers."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+
+from . import formats, timeline
+from .errors import BadRequest, Conflict, MockjobsError, NotFound
+from .formats import Format
+from .service import MockService
+
+bp = Blueprint("arcgis", __name__)
+
+_RESERVED_PARAMS = frozenset({"f", "callback", "token"})
+
+
+class ArcgisError(MockjobsError):
+    """An error answered in ArcGIS's envelope."""
+
+    def __init__(self, code: int, message: str, details: list[str] | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.details = details or []
+        super().__init__(message)
+
+
+def mock() -> MockService:
+    """This app's MockService."""
+    return current_app.extensions["mockjobs"]
+
+
+def fmt() -> Format:
+    """The format this request asks for (negotiated once, in before_request)."""
+    return g.fmt
+
+
+def indent() -> int:
+    return int(current_app.config["PJSON_INDENT"])
+
+
+@bp.before_request
+def choose_format() -> None:
+    g.fmt = formats.negotiate(request)  # FormatError is answered by the app's handler
+
+
+def answer(obj: Any, template: str, **context: Any) -> Response:
+    """obj in the request's format; template renders the html page."""
+    return formats.respond(
+        obj,
+        fmt(),
+        lambda: render_template(template, doc=obj, **context),
+        indent=indent(),
+    )
+
+
+@bp.route("/rest", methods=["GET", "POST"], strict_slashes=False)
+@bp.route("/rest/info", methods=["GET", "POST"], strict_slashes=False)
+def site_root() -> Response:
+    cfg = current_app.config
+    owning = cfg["OWNING_SYSTEM_URL"] or request.host_url.rstrip("/") + cfg["CONTEXT"]
+    doc = {
+        "currentVersion": cfg["CURRENT_VERSION"],
+        "fullVersion": cfg["FULL_VERSION"],
+        "owningSystemUrl": owning,
+        "authInfo": {"isTokenBasedSecurity": False},
+    }
+    return answer(doc, "root.html")
+
+
+@bp.route("/rest/jobs", methods=["GET", "POST"], strict_slashes=False)
+def jobs() -> Response:
+    ids = mock().store.job_ids()
+    return answer({"asyncJobs": ids}, "jobs.html")
+
+
+# Encoded documents per worker: a job's document only changes when it passes an event or is
+# moved, so (job seq, revision, position, format) names the exact bytes.
+_CACHE_SIZE = 4096
+
+
+def _doc_cache() -> OrderedDict[tuple[Any, ...], bytes]:
+    cache = current_app.extensions.get("mockjobs.docs")
+    if cache is None:
+        cache = current_app.extensions["mockjobs.docs"] = OrderedDict()
+    return cache
+
+
+@bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])
+def job(job_id: str) -> Response:
+    m = mock()
+    found = m.store.get_job(job_id)
+    if found is None:
+        raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
+    now = m.now()
+    sc = m.scenario_of(found)
+    pos = timeline.position(sc, found, now)
+    st = timeline.state_at(sc, found, pos)
+    g.journal = {"kind": "poll", "jobId": job_id, "seq": found.seq, "status": st.status, "terminal": st.terminal, "now": now}
+    f = fmt()
+    if f.is_html:
+        doc = timeline.render(sc, found, st)
+        return Response(render_template("job.html", doc=doc, scenario=sc, state=st), mimetype="text/html")
+    key = (found.seq, found.rev, pos.main, pos.cancel, f.name)
+    cache = _doc_cache()
+    body = cache.get(key)
+    if body is None:
+        body = formats.encode(timeline.render(sc, found, st), f, indent())
+        cache[key] = body
+        if len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    return formats.wrap(body, f)
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def other(rest: str) -> Response:
+    """A scenario's trigger, or ArcGIS's 404 for any other path under the context."""
+    m = mock()
+    sc = m.registry.trigger(request.method, "/" + rest)
+    if sc is None:
+        raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
+    params = {k: v for k, v in request.values.items() if k not in _RESERVED_PARAMS}
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        params.update({k: v for k, v in body.items() if k not in _RESERVED_PARAMS})
+    try:
+        job = m.create(sc, params=params)
+    except (BadRequest, NotFound, Conflict) as exc:
+        raise ArcgisError(400, "Unable to start the job.", [str(exc)]) from None
+    g.journal = {"kind": "trigger", "jobId": job.job_id, "seq": job.seq}
+    assert sc.trigger is not None
+    doc = timeline.render_response(sc, job)
+    return answer(doc, "trigger.html", job=job, scenario=sc, job_url=url_for("arcgis.job", job_id=job.job_id))
