@@ -42,7 +42,7 @@ class _FileState:
 class Registry:
     """Scenario folders, scanned on demand or by a watcher thread in each process."""
 
-    def __init__(self, folders: Iterable[str | os.PathLike[str]], store: Store, labels: Mapping[str, str] | None = None) -> None:
+    def __init__(self, folders: Iterable[str | os.PathLike[str]], store: Store | None, labels: Mapping[str, str] | None = None) -> None:
         self.folders = [Path(f) for f in folders]
         self.store = store
         self.labels = dict(labels or {})
@@ -155,16 +155,20 @@ class Registry:
         found = self.catalog.scenarios.get(name)
         if found is not None:
             return found
-        for added, version in self.store.added_scenarios():
+        for added, version in self._added():
             if added == name:
                 return self.version(version)
         return None
+
+    def _added(self) -> list[tuple[str, str]]:
+        """Scenarios added through the API, if there is a store."""
+        return self.store.added_scenarios() if self.store is not None else []
 
     def all(self) -> list[Scenario]:
         """Every current scenario: files first, then those added through the API."""
         out = list(self.catalog.scenarios.values())
         names = set(self.catalog.scenarios)
-        for name, version in self.store.added_scenarios():
+        for name, version in self._added():
             if name not in names:
                 sc = self.version(version)
                 if sc is not None:
@@ -186,7 +190,7 @@ class Registry:
         """A scenario by version hash, from this worker's cache or the store."""
         sc = self._versions.get(version)
         if sc is None:
-            kept = self.store.get_source(version)
+            kept = self.store.get_source(version) if self.store is not None else None
             if kept is None:
                 return None
             name, file, text = kept
@@ -197,12 +201,14 @@ class Registry:
     def remember(self, scenario: Scenario) -> None:
         """Keep scenario's text in the store so every worker can replay its jobs."""
         self._versions[scenario.version] = scenario
+        assert self.store is not None
         self.store.put_source(scenario.version, scenario.name, scenario.source.file, scenario.source.text)
 
     def add(self, text: str, file: str = "<api>") -> Scenario:
         """A scenario added while serving (API or fixture); ScenarioErrors if invalid."""
         sc = load_text(text, file, "scenario")
         self.remember(sc)
+        assert self.store is not None
         self.store.add_scenario(sc.name, sc.version)
         return sc
 

@@ -1,0 +1,172 @@
+"""The `mockjobs` command: serve scenarios under gunicorn, or check scenario files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the mockjobs command line.
+
+    ``mockjobs serve [DIR ...]`` serves scenario folders (the bundled ones by default)
+    under gunicorn; ``mockjobs check PATH ...`` validates scenario files and exits 1 if any
+    is wrong. ``mockjobs --help`` lists every option.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockjobs", description="A mock of ArcGIS Mission Server's Job resource.")
+    parser.add_argument("--version", action="version", version=f"mockjobs {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="serve scenarios under gunicorn")
+    serve.add_argument("dirs", nargs="*", metavar="DIR", help="scenario folders or files (default: the bundled scenarios)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
+    serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    serve.add_argument("--context", default="/arcgis", help="context path (default /arcgis)")
+    serve.add_argument("--speed", type=float, default=1.0, help="default speed of new jobs (default 1)")
+    serve.add_argument("--state", help="SQLite file that keeps jobs and clock across restarts")
+    serve.add_argument("--bundled", action="store_true", help="serve the bundled scenarios beside the DIRs")
+    serve.add_argument("--http-errors", action="store_true", help="answer ArcGIS errors with real HTTP statuses")
+    serve.add_argument("--reload-interval", type=float, default=1.0, help="seconds between scans for scenario edits (0: off)")
+    serve.add_argument("--log-level", default="info", help="gunicorn log level (default info)")
+    serve.set_defaults(func=_serve)
+
+    check = sub.add_parser("check", help="validate scenario files; exit 1 on errors")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    check.set_defaults(func=_check)
+    return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    import logging
+
+    from .catalog import Registry
+
+    logging.getLogger("mockjobs").addHandler(logging.NullHandler())
+    logging.getLogger("mockjobs").propagate = False
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    for p in missing:
+        print(f"{p}: no such file or folder", file=sys.stderr)
+    registry = Registry([Path(p) for p in args.paths if Path(p).exists()], store=None)
+    cat = registry.catalog
+    for err in cat.errors:
+        print(err)
+    names = ", ".join(sorted(cat.scenarios)) or "none"
+    bad = len(cat.errors) + len(missing)
+    summary = f"{len(cat.scenarios)} scenario(s) in {cat.files} file(s): {names}"
+    print(("ok: " if not bad else f"{bad} error(s); ") + summary, file=sys.stderr if bad else sys.stdout)
+    return 1 if bad else 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from .errors import MockjobsError
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [mockjobs] %(message)s")
+    for d in args.dirs:
+        if not Path(d).exists():
+            print(f"mockjobs: no such scenario folder: {d}", file=sys.stderr)
+            return 2
+    tmp = None
+    state = args.state
+    if not state:
+        tmp = tempfile.mkdtemp(prefix="mockjobs-")
+        state = os.path.join(tmp, "state.db")
+    config: dict[str, Any] = {
+        "SCENARIOS": [str(Path(d).resolve()) for d in args.dirs] or None,
+        "BUNDLED": args.bundled,
+        "CONTEXT": args.context,
+        "SPEED": args.speed,
+        "STATE": state,
+        "HTTP_ERRORS": args.http_errors,
+        "RELOAD_INTERVAL": args.reload_interval,
+    }
+    try:
+        app = _GunicornServer(config, args)
+        app.run()
+    except MockjobsError as exc:
+        print(f"mockjobs: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+try:
+    from gunicorn.app.base import BaseApplication
+except ImportError:  # pragma: no cover - gunicorn is a dependency; Windows lacks it
+    BaseApplication = object  # type: ignore[misc,assignment]
+
+
+class _GunicornServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn running create_app(config) with the command's options."""
+
+    def __init__(self, config: dict[str, Any], args: argparse.Namespace) -> None:
+        from .factory import create_app
+
+        self.config_values = config
+        self.args = args
+        self.application = create_app(config)  # built once in the master; workers fork it
+        super().__init__()
+
+    def load_config(self) -> None:
+        a = self.args
+        settings = {
+            "bind": [f"[{a.host}]:{a.port}" if ":" in a.host else f"{a.host}:{a.port}"],
+            "workers": a.workers,
+            "threads": a.threads,
+            "worker_class": "gthread" if a.threads > 1 else "sync",
+            "loglevel": a.log_level,
+            "accesslog": None,
+            "preload_app": True,
+            "when_ready": self._announce,
+            "proc_name": "mockjobs",
+            "keepalive": 5,
+            "control_socket_disable": True,
+        }
+        for key, value in settings.items():
+            if key in self.cfg.settings:  # older gunicorns lack some settings
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.application
+
+    def _announce(self, server: Any) -> None:
+        """Print where the server answers: the dashboard, the REST root and the static jobs."""
+        host, port = server.LISTENERS[0].sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        base = f"http://{shown}:{port}"
+        service = self.application.extensions["mockjobs"]
+        ctx = self.application.config["CONTEXT"]
+        lines = [f"mockjobs {__version__} serving on {base}", f"  dashboard: {base}/", f"  rest:      {base}{ctx}/rest"]
+        for job in service.store.jobs():
+            if job.static:
+                lines.append(f"  static job ({job.scenario}): {base}{ctx}/rest/jobs/{job.job_id}?f=pjson")
+        for err in service.registry.catalog.errors:
+            lines.append(f"  scenario error: {err}")
+        print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""pytest plugin: a live mock Mission Server in one fixture (see README)."""

@@ -1,0 +1,51 @@
+"""Shared fixtures: an app on a manual clock (tests never sleep) and its test client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockjobs import create_app
+from mockjobs.clock import ManualTime
+
+REPO = Path(__file__).resolve().parent.parent
+START_MS = 1_700_000_000_000
+
+
+@pytest.fixture
+def clock() -> ManualTime:
+    """The real-time source of the app under test; moves only when told."""
+    return ManualTime(START_MS)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, clock: ManualTime) -> Callable[..., Flask]:
+    """Build an app on the manual clock with its own state file; config overrides allowed."""
+
+    def make(**config: Any) -> Flask:
+        base: dict[str, Any] = {
+            "STATE": str(tmp_path / "state.db"),
+            "TIME_SOURCE": clock,
+            "RELOAD_INTERVAL": 0,
+        }
+        base.update(config)
+        return create_app(base)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app with the bundled scenarios."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of app."""
+    return app.test_client()
