@@ -42,7 +42,9 @@ class _FileState:
 class Registry:
     """Scenario folders, scanned on demand or by a watcher thread in each process."""
 
-    def __init__(self, folders: Iterable[str | os.PathLike[str]], store: Store | None, labels: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, folders: Iterable[str | os.PathLike[str]], store: Store | None, labels: Mapping[str, str] | None = None
+    ) -> None:
         self.folders = [Path(f) for f in folders]
         self.store = store
         self.labels = dict(labels or {})
@@ -128,14 +130,29 @@ class Registry:
             label = sc.source.file
             clash = None
             if sc.name in scenarios:
-                clash = ScenarioError(label, sc.lines.get(("name",), 1), "name", f"duplicate scenario name {sc.name!r} (also in {scenarios[sc.name].source.file})")
+                clash = ScenarioError(
+                    label,
+                    sc.lines.get(("name",), 1),
+                    "name",
+                    f"duplicate scenario name {sc.name!r} (also in {scenarios[sc.name].source.file})",
+                )
             elif sc.trigger and (sc.trigger.method, sc.trigger.path) in triggers:
                 other = triggers[(sc.trigger.method, sc.trigger.path)]
-                clash = ScenarioError(label, sc.lines.get(("trigger", "path"), 1), "trigger.path", f"{sc.trigger.method} {sc.trigger.path} is already the trigger of scenario {other!r}")
+                clash = ScenarioError(
+                    label,
+                    sc.lines.get(("trigger", "path"), 1),
+                    "trigger.path",
+                    f"{sc.trigger.method} {sc.trigger.path} is already the trigger of scenario {other!r}",
+                )
             else:
                 for i, sj in enumerate(sc.jobs):
                     if sj.job_id in job_ids:
-                        clash = ScenarioError(label, sc.lines.get(("jobs", i, "jobId"), 1), field_path(("jobs", i, "jobId")), f"duplicate job id {sj.job_id} (also in scenario {job_ids[sj.job_id]!r})")
+                        clash = ScenarioError(
+                            label,
+                            sc.lines.get(("jobs", i, "jobId"), 1),
+                            field_path(("jobs", i, "jobId")),
+                            f"duplicate job id {sj.job_id} (also in scenario {job_ids[sj.job_id]!r})",
+                        )
                         break
             if clash:
                 errors.append(clash)

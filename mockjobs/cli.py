@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     serve = sub.add_parser("serve", help="serve scenarios under gunicorn")
-    serve.add_argument("dirs", nargs="*", metavar="DIR", help="scenario folders or files (default: the bundled scenarios)")
+    serve.add_argument(
+        "dirs", nargs="*", metavar="DIR", help="scenario folders or files (default: the bundled scenarios)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
@@ -45,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--state", help="SQLite file that keeps jobs and clock across restarts")
     serve.add_argument("--bundled", action="store_true", help="serve the bundled scenarios beside the DIRs")
     serve.add_argument("--http-errors", action="store_true", help="answer ArcGIS errors with real HTTP statuses")
-    serve.add_argument("--reload-interval", type=float, default=1.0, help="seconds between scans for scenario edits (0: off)")
+    serve.add_argument(
+        "--reload-interval", type=float, default=1.0, help="seconds between scans for scenario edits (0: off)"
+    )
     serve.add_argument("--log-level", default="info", help="gunicorn log level (default info)")
     serve.set_defaults(func=_serve)
 

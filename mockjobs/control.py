@@ -107,11 +107,15 @@ def scenario_detail(sc: Scenario) -> dict[str, Any]:
         "pendingEndTime": sc.job.pending_end_time,
     }
     out["vars"] = {v.name: {"generate": v.generate} if v.generate else v.literal for v in sc.vars}
-    out["trigger"] = None if sc.trigger is None else {
-        "method": sc.trigger.method,
-        "path": sc.trigger.path,
-        "response": _template_text(sc.trigger.response),
-    }
+    out["trigger"] = (
+        None
+        if sc.trigger is None
+        else {
+            "method": sc.trigger.method,
+            "path": sc.trigger.path,
+            "response": _template_text(sc.trigger.response),
+        }
+    )
     out["timeline"] = [_event(e) for e in sc.timeline]
     out["on_cancel"] = [_event(e) for e in sc.on_cancel]
     out["jobs"] = [
@@ -152,9 +156,7 @@ def add_scenario() -> tuple[Response, int]:
         sc = load_text(text, "<api>", "scenario")
     except ScenarioErrors as exc:
         return jsonify({"error": str(exc), "errors": [str(e) for e in exc.errors]}), 400
-    if sc.name in m.registry.catalog.scenarios or any(
-        added == sc.name for added, _ in m.store.added_scenarios()
-    ):
+    if sc.name in m.registry.catalog.scenarios or any(added == sc.name for added, _ in m.store.added_scenarios()):
         return jsonify({"error": f"scenario {sc.name!r} already exists"}), 409
     if sc.trigger and m.registry.trigger(sc.trigger.method, sc.trigger.path) is not None:
         return jsonify({"error": f"{sc.trigger.method} {sc.trigger.path} already triggers another scenario"}), 409
@@ -184,8 +186,16 @@ def create_job() -> tuple[Response, int]:
     start = data.get("startTime")
     if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
         raise BadRequest("'startTime' must be epoch milliseconds (an integer)")
-    job = mock().create(name, job_id=job_id, vars=data.get("vars"), params=data.get("params"), speed=speed, start_time=start)
-    out = {"jobId": job.job_id, "url": job_url(job.job_id), "scenario": job.scenario, "startTime": job.start_ms, "speed": job.speed}
+    job = mock().create(
+        name, job_id=job_id, vars=data.get("vars"), params=data.get("params"), speed=speed, start_time=start
+    )
+    out = {
+        "jobId": job.job_id,
+        "url": job_url(job.job_id),
+        "scenario": job.scenario,
+        "startTime": job.start_ms,
+        "speed": job.speed,
+    }
     return jsonify(out), 201
 
 

@@ -141,7 +141,9 @@ def _install_error_handlers(app: Flask) -> None:
         status = code if app.config["HTTP_ERRORS"] and 400 <= code < 600 else 200
         if code in (498, 499) and app.config["HTTP_ERRORS"]:
             status = 401 if code == 499 else 403
-        return formats.error_response(code, message, fmt, details, http_status=status, indent=int(app.config["PJSON_INDENT"]))
+        return formats.error_response(
+            code, message, fmt, details, http_status=status, indent=int(app.config["PJSON_INDENT"])
+        )
 
     @app.errorhandler(views.ArcgisError)
     def arcgis_error(exc: views.ArcgisError) -> Response:

@@ -6,6 +6,7 @@ almost nothing and needs no lock; reading merges every worker's file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -60,10 +61,8 @@ class Journal:
     def clear(self) -> None:
         """Forget every request, in every worker's file."""
         for path in self.folder.glob("*.jsonl"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.truncate(path, 0)
-            except FileNotFoundError:
-                pass
 
     def close(self) -> None:
         """Close this process's file."""
@@ -75,7 +74,7 @@ class Journal:
 def poll_summary(polls: list[dict[str, Any]], created_ms: int) -> dict[str, Any]:
     """Poll cadence of one job from its journal entries (kind 'poll'), in real seconds."""
     times = [p["real"] for p in polls]
-    intervals = [(b - a) / 1000 for a, b in zip(times, times[1:])]
+    intervals = [(b - a) / 1000 for a, b in zip(times, times[1:], strict=False)]
     terminal_index = next((i for i, p in enumerate(polls) if p.get("terminal")), None)
     return {
         "count": len(polls),

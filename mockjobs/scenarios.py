@@ -257,9 +257,7 @@ class JobSchema(_Strict):
 
 
 class TriggerSchema(_Strict):
-    method = fields.String(
-        load_default="POST", validate=validate.OneOf(["GET", "POST", "PUT", "PATCH", "DELETE"])
-    )
+    method = fields.String(load_default="POST", validate=validate.OneOf(["GET", "POST", "PUT", "PATCH", "DELETE"]))
     path = fields.String(required=True, validate=validate.Regexp(r"^/[A-Za-z0-9/_.~-]*$"))
     response = JsonField(load_default=lambda: {"jobId": "{jobId}"})
 
@@ -282,9 +280,13 @@ class ScenarioSchema(_Strict):
     name = fields.String(validate=validate.Regexp(NAME_RE, error="use [a-z0-9][a-z0-9._-]*"))
     description = fields.String(load_default="")
     job = fields.Nested(JobSchema, required=True)
-    vars = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")), values=VarField(), load_default=dict)
+    vars = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")), values=VarField(), load_default=dict
+    )
     trigger = fields.Nested(TriggerSchema, load_default=None)
-    timeline = fields.List(fields.Nested(EventSchema), required=True, validate=validate.Length(min=1, error="needs at least one event"))
+    timeline = fields.List(
+        fields.Nested(EventSchema), required=True, validate=validate.Length(min=1, error="needs at least one event")
+    )
     on_cancel = fields.List(fields.Nested(EventSchema), load_default=None)
     jobs = fields.List(fields.Nested(StaticJobSchema), load_default=list)
 
@@ -330,7 +332,9 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
             problems[("job", "customAttributes", key)] = f"{key} is computed from the timeline; it cannot be set"
         extras[key] = compiled(value, ("job", "customAttributes", key))
 
-    def events(raw: list[dict[str, Any]], where: str, total: int | None, start_steps: int) -> tuple[tuple[Event, ...], int]:
+    def events(
+        raw: list[dict[str, Any]], where: str, total: int | None, start_steps: int
+    ) -> tuple[tuple[Event, ...], int]:
         out = []
         for i, ev in enumerate(raw):
             if "code" in ev and "message" not in ev:
@@ -346,7 +350,9 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
                     i,
                     Event(
                         at_ms=ev["at"],
-                        message=compiled(ev["message"], (where, i, "message")) if ev.get("message") is not None else None,
+                        message=compiled(ev["message"], (where, i, "message"))
+                        if ev.get("message") is not None
+                        else None,
                         code=ev.get("code"),
                         status=ev.get("status"),
                         steps=steps[0] if steps else None,

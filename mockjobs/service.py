@@ -30,7 +30,9 @@ class View:
 class MockService:
     """Jobs, clock and journal of one server; shared by its workers through the store."""
 
-    def __init__(self, cfg: Mapping[str, Any], store: Store, registry: Registry, journal: Journal, time: TimeSource) -> None:
+    def __init__(
+        self, cfg: Mapping[str, Any], store: Store, registry: Registry, journal: Journal, time: TimeSource
+    ) -> None:
         self.cfg = cfg
         self.store = store
         self.registry = registry
@@ -54,7 +56,14 @@ class MockService:
         """The clock as the control API shows it."""
         return self.store.clock().describe(self.time.now_ms())
 
-    def change_clock(self, *, freeze: bool | None = None, set_ms: int | None = None, advance_ms: int | None = None, real: bool = False) -> dict[str, Any]:
+    def change_clock(
+        self,
+        *,
+        freeze: bool | None = None,
+        set_ms: int | None = None,
+        advance_ms: int | None = None,
+        real: bool = False,
+    ) -> dict[str, Any]:
         """Freeze or unfreeze, set, advance, or return to real time; in that order."""
         real_now = self.time.now_ms()
         state = ClockState() if real else self.store.clock()

@@ -223,7 +223,9 @@ def render(scenario: Scenario, job: Job, st: State) -> dict[str, Any]:
     }
 
 
-def advance_ms(scenario: Scenario, job: Job, now_ms: int, by_ms: float | None = None, to: str | float | None = None) -> float:
+def advance_ms(
+    scenario: Scenario, job: Job, now_ms: int, by_ms: float | None = None, to: str | float | None = None
+) -> float:
     """Scenario ms to move job forward; raises ValueError when the target lies behind it."""
     st = state_at(scenario, job, position(scenario, job, now_ms))
     e = st.position.elapsed

@@ -98,7 +98,14 @@ def job(job_id: str) -> Response:
     sc = m.scenario_of(found)
     pos = timeline.position(sc, found, now)
     st = timeline.state_at(sc, found, pos)
-    g.journal = {"kind": "poll", "jobId": job_id, "seq": found.seq, "status": st.status, "terminal": st.terminal, "now": now}
+    g.journal = {
+        "kind": "poll",
+        "jobId": job_id,
+        "seq": found.seq,
+        "status": st.status,
+        "terminal": st.terminal,
+        "now": now,
+    }
     f = fmt()
     if f.is_html:
         doc = timeline.render(sc, found, st)
