@@ -12,7 +12,7 @@ from .catalog import Registry
 from .clock import ClockState, TimeSource
 from .errors import BadRequest, Conflict, NotFound
 from .journal import Journal, poll_summary
-from .scenarios import JOB_ID_RE, Scenario, new_job_id
+from .scenarios import JOB_ID_RE, Scenario, load_text, new_job_id
 from .store import Store
 from .timeline import Job, State
 
@@ -109,6 +109,34 @@ class MockService:
                 self.registry.remember(sc)
         self.store.seed_jobs(jobs)
 
+    def add_scenario(self, text: str, file: str = "<api>") -> Scenario:
+        """Add a scenario while serving, with its static jobs; ScenarioErrors, or Conflict on a clash."""
+        sc = load_text(text, file, "scenario")
+        if self.registry.get(sc.name) is not None:
+            raise Conflict(f"scenario {sc.name!r} already exists")
+        if sc.trigger and self.registry.trigger(sc.trigger.method, sc.trigger.path) is not None:
+            raise Conflict(f"{sc.trigger.method} {sc.trigger.path} already triggers another scenario")
+        taken = [sj.job_id for sj in sc.jobs if self.store.get_job(sj.job_id) is not None]
+        if taken:
+            raise Conflict(f"job {taken[0]} already exists")
+        self.registry.add(text, file)
+        now = self.real_ms()
+        self.store.seed_jobs(
+            Job(
+                job_id=sj.job_id,
+                scenario=sc.name,
+                version=sc.version,
+                vars=sc.resolve_vars(sj.vars),
+                params=dict(sj.params),
+                start_ms=sj.start_time if sj.start_time is not None else self.now(),
+                speed=sj.speed or 1.0,
+                static=True,
+                created_ms=now,
+            )
+            for sj in sc.jobs
+        )
+        return sc
+
     def create(
         self,
         scenario: str | Scenario,
@@ -187,7 +215,7 @@ class MockService:
         v = self.view(self.get(job_id))
         if v.state.terminal:
             raise Conflict(f"job {job_id} is {v.state.status}; only a running job can be cancelled")
-        if v.job.cancel_at is not None:
+        if v.state.cancelled:
             raise Conflict(f"job {job_id} is already being cancelled")
         return self.store.update_job(v.job, cancel_at=v.state.position.elapsed)
 
@@ -220,12 +248,12 @@ class MockService:
             "static": job.static,
             "status": v.state.status,
             "stepsCompleted": v.state.steps,
-            "isCancelled": job.cancel_at is not None,
+            "isCancelled": v.state.cancelled,
             "startTime": job.start_ms,
             "speed": job.speed,
             "elapsed": round(v.state.position.elapsed / 1000, 3),
             "nextEventAt": None if nxt is None else round(nxt / 1000, 3),
-            "nextEventTime": None if nxt is None else timeline.time_of(job, nxt),
+            "nextEventTime": None if nxt is None else timeline.reached_time(job, nxt),
             "vars": dict(job.vars),
             "params": dict(job.params),
         }

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from .scenarios import Event, Scenario
 
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+CANCEL_STATUSES = frozenset({"CANCELLING", "CANCELLED"})
+# Scenario times are floats: an event counts as reached when elapsed is within this many ms
+# of it, so (now - start) * speed rounding just below an offset cannot hide the event.
+EPSILON_MS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,8 @@ class Job:
     created_ms: int = 0  # real wall-clock ms at creation, for poll cadence
 
     def elapsed(self, now_ms: int) -> float:
-        """Scenario time elapsed at mock time now_ms."""
-        return max(0.0, (now_ms - self.start_ms) * self.speed)
+        """Scenario time elapsed at mock time now_ms (negative before a future start)."""
+        return (now_ms - self.start_ms) * self.speed
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Snapshot:
     n_messages: int
     attributes: tuple[tuple[str, Any], ...]
     terminal_at: float | None  # offset of the terminal event, once reached
+    cancelled: bool = False  # the story has reached CANCELLING or CANCELLED
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class Story:
         messages: list[Template] = []
         codes: list[int | None] = []
         terminal_at: float | None = None
+        cancelled = False
         snaps = [Snapshot(None, None, 0, 0, (), None)]
         for ev in events:
             if ev.message is not None:
@@ -82,18 +88,19 @@ class Story:
                 status = ev.status
                 if status in TERMINAL:
                     terminal_at = ev.at_ms
+                cancelled = cancelled or status in CANCEL_STATUSES
             if ev.steps is not None:
                 if ev.steps_relative:
                     delta += ev.steps
                 else:
                     steps, delta = ev.steps, 0
             attrs.update(ev.attributes)
-            snaps.append(Snapshot(status, steps, delta, len(messages), tuple(attrs.items()), terminal_at))
+            snaps.append(Snapshot(status, steps, delta, len(messages), tuple(attrs.items()), terminal_at, cancelled))
         return cls(tuple(ev.at_ms for ev in events), tuple(snaps), tuple(messages), tuple(codes))
 
     def count_at(self, elapsed: float) -> int:
-        """How many events have happened at elapsed ms."""
-        return bisect_right(self.offsets, elapsed)
+        """How many events have happened at elapsed ms (one bisect)."""
+        return bisect_right(self.offsets, elapsed + EPSILON_MS)
 
     @property
     def end(self) -> float:
@@ -136,6 +143,7 @@ class State:
     terminal_at: float | None  # scenario time of the terminal event, if reached
     next_at: float | None  # scenario time of the next event, if any
     end_at: float  # scenario time at which the active story ends
+    cancelled: bool = False  # cancelled through the mock, or the story itself reached CANCELLING
 
     @property
     def terminal(self) -> bool:
@@ -167,6 +175,7 @@ def state_at(scenario: Scenario, job: Job, pos: Position) -> State:
     attributes = dict(scenario.job.custom_attributes)
     attributes.update(base.attributes)
     terminal_at = base.terminal_at
+    cancelled = base.cancelled or pos.cancel is not None
     if pos.cancel is None:
         nxt = tl.main.offsets[pos.main] if pos.main < len(tl.main.offsets) else None
         end_at = tl.main.end
@@ -182,7 +191,7 @@ def state_at(scenario: Scenario, job: Job, pos: Position) -> State:
         terminal_at = job.cancel_at + snap.terminal_at if snap.terminal_at is not None else None
         nxt = job.cancel_at + tl.cancel.offsets[pos.cancel] if pos.cancel < len(tl.cancel.offsets) else None
         end_at = job.cancel_at + tl.cancel.end
-    return State(pos, status, steps, messages, codes, attributes, terminal_at, nxt, end_at)
+    return State(pos, status, steps, messages, codes, attributes, terminal_at, nxt, end_at, cancelled)
 
 
 def values_for(scenario: Scenario, job: Job) -> dict[str, Any]:
@@ -194,8 +203,13 @@ def values_for(scenario: Scenario, job: Job) -> dict[str, Any]:
 
 
 def time_of(job: Job, scenario_ms: float) -> int:
-    """The mock clock's epoch ms at which job reaches scenario time scenario_ms."""
+    """Epoch ms start + scenario_ms / speed, rounded down: endTime, never after the event shows."""
     return math.floor(job.start_ms + scenario_ms / job.speed + 1e-6)
+
+
+def reached_time(job: Job, scenario_ms: float) -> int:
+    """The first mock-clock epoch ms at which job's document shows scenario time scenario_ms."""
+    return math.ceil(job.start_ms + scenario_ms / job.speed - 1e-6)
 
 
 def document(scenario: Scenario, job: Job, now_ms: int) -> dict[str, Any]:
@@ -207,7 +221,7 @@ def render(scenario: Scenario, job: Job, st: State) -> dict[str, Any]:
     """The job document for a folded state."""
     values = values_for(scenario, job)
     end_time = time_of(job, st.terminal_at) if st.terminal_at is not None else scenario.job.pending_end_time
-    custom: dict[str, Any] = {"stepsCompleted": st.steps, "isCancelled": job.cancel_at is not None}
+    custom: dict[str, Any] = {"stepsCompleted": st.steps, "isCancelled": st.cancelled}
     custom.update(render_value(st.attributes, values))
     custom["messageCodes"] = [c for c in st.codes if c is not None]
     custom["totalSteps"] = scenario.job.total_steps

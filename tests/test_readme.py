@@ -1,0 +1,43 @@
+"""The README's examples are real: its scenario loads and replays as the README says."""
+
+from __future__ import annotations
+
+import re
+
+from mockjobs.scenarios import load_text
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def blocks(lang: str) -> list[str]:
+    """The README's fenced code blocks of one language."""
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+def test_readme_scenario_is_valid_and_replays(client, clock) -> None:
+    (text,) = blocks("yaml")
+    sc = load_text(text, "README.md")
+    assert sc.name == "add-mission-short"
+    r = client.post("/__mock/scenarios", data=text, content_type="application/yaml")
+    assert r.status_code == 201, r.json
+    job = client.post("/__mock/jobs", json={"scenario": sc.name, "vars": {"missionId": "abc"}}).json
+    clock.advance(56_000)
+    doc = client.get(f"/arcgis/rest/jobs/{job['jobId']}?f=json").json
+    assert doc["status"] == "EXECUTING"
+    assert doc["customAttributes"]["stepsCompleted"] == 4  # 1, then "+3"
+    clock.advance(11_000)
+    doc = client.get(f"/arcgis/rest/jobs/{job['jobId']}?f=json").json
+    assert doc["status"] == "COMPLETED"
+    assert doc["messages"][-1] == "Finished creating mission abc."
+    assert doc["endTime"] == job["startTime"] + 66_311
+
+
+def test_readme_error_example_has_the_documented_shape() -> None:
+    (text,) = blocks("text")[:1]
+    assert re.fullmatch(r"\S+\.yaml:\d+: [\w.\[\]]+: .+\n", text)
+
+
+def test_readme_quickstart_names_the_two_commands() -> None:
+    (sh,) = blocks("sh")[:1]
+    assert "make serve" in sh and "make test" in sh
