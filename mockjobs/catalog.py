@@ -7,10 +7,12 @@ bound to a version that its own files no longer hold.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -32,11 +34,27 @@ class Catalog:
     files: int = 0
 
 
+_Stamp = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns
+
+# A file touched this recently (ns) is compared by content too: two writes within one tick
+# of the file system's clock, with the same size, leave the same stamp.
+_RECENT_NS = 3_000_000_000
+
+
 @dataclass
 class _FileState:
-    stamp: tuple[int, int]
+    stamp: _Stamp
     good: Scenario | None
     errors: tuple[ScenarioError, ...]
+    digest: bytes = b""
+
+
+def _digest(path: Path) -> bytes:
+    """A hash of a file's bytes (empty if it cannot be read)."""
+    try:
+        return hashlib.sha1(path.read_bytes(), usedforsecurity=False).digest()
+    except OSError:
+        return b""
 
 
 class Registry:
@@ -74,7 +92,7 @@ class Registry:
     def scan(self) -> bool:
         """Reload changed, new and deleted files; True when anything changed."""
         with self._lock:
-            seen: dict[Path, tuple[int, int]] = {}
+            seen: dict[Path, _Stamp] = {}
             missing: list[ScenarioError] = []
             for folder in self.folders:
                 if not folder.exists():
@@ -85,33 +103,40 @@ class Registry:
                         st = path.stat()
                     except OSError:
                         continue
-                    seen[path] = (st.st_mtime_ns, st.st_size)
-            changed = set(seen) != set(self._files) or any(
-                self._files[p].stamp != stamp for p, stamp in seen.items() if p in self._files
-            )
-            if self._scanned and not changed and len(missing) == len(self._missing):
-                return False
-            self._scanned, self._missing = True, missing
-            for path in list(self._files):
-                if path not in seen:
-                    del self._files[path]
+                    seen[path] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+            now_ns = time.time_ns()
+            changed: dict[Path, bytes] = {}
             for path, stamp in seen.items():
                 old = self._files.get(path)
-                if old is not None and old.stamp == stamp:
-                    continue
+                if old is None or old.stamp != stamp:
+                    changed[path] = _digest(path)
+                elif now_ns - max(stamp[0], stamp[3]) < _RECENT_NS:
+                    digest = _digest(path)
+                    if digest != old.digest:
+                        changed[path] = digest
+            gone = [p for p in self._files if p not in seen]
+            if self._scanned and not changed and not gone and list(map(str, missing)) == list(map(str, self._missing)):
+                return False
+            initial = not self._scanned
+            self._scanned, self._missing = True, missing
+            for path in gone:
+                state = self._files.pop(path)
+                log.info("scenario file %s removed%s", self._label(path), f" ({state.good.name})" if state.good else "")
+            for path, digest in changed.items():
+                old = self._files.get(path)
                 label = self._label(path)
                 try:
                     scenario = load_file(path, label)
                 except ScenarioErrors as exc:
                     good = old.good if old else None
-                    self._files[path] = _FileState(stamp, good, tuple(exc.errors))
+                    self._files[path] = _FileState(seen[path], good, tuple(exc.errors), digest)
                     for err in exc.errors:
                         log.warning("scenario error: %s%s", err, " (keeping the last good version)" if good else "")
                 else:
-                    self._files[path] = _FileState(stamp, scenario, ())
+                    self._files[path] = _FileState(seen[path], scenario, (), digest)
                     self._versions[scenario.version] = scenario
-                    if old is not None:
-                        log.info("reloaded scenario %s from %s", scenario.name, label)
+                    if not initial:
+                        log.info("%s scenario %s from %s", "reloaded" if old else "added", scenario.name, label)
             self.catalog = self._build(missing)
             return True
 
@@ -231,20 +256,33 @@ class Registry:
 
     # ------------------------------------------------------------------ watching
 
-    def watch(self, interval: float, on_change: callable | None = None) -> None:  # type: ignore[valid-type]
-        """Rescan every interval seconds in a daemon thread of this process (once per process)."""
+    def watch(self, interval: float, on_change: Callable[[], None] | None = None) -> None:
+        """Rescan every interval seconds in a daemon thread of this process (once per process).
+
+        The first call in a process (e.g. a freshly forked worker) also rescans at once, so a
+        worker never answers from the catalog its parent loaded long ago.
+        """
         if interval <= 0 or (self._watcher is not None and self._watcher_pid == os.getpid()):
             return
-
-        def loop() -> None:
-            stop = threading.Event()
-            while not stop.wait(interval):
-                try:
-                    if self.scan() and on_change:
-                        on_change()
-                except Exception:  # a watcher must outlive any surprise
-                    log.exception("scenario rescan failed")
-
-        self._watcher = threading.Thread(target=loop, name="mockjobs-reload", daemon=True)
-        self._watcher_pid = os.getpid()
+        with self._lock:
+            if self._watcher is not None and self._watcher_pid == os.getpid():
+                return
+            self._watcher_pid = os.getpid()
+            self._watcher = threading.Thread(target=self._watch, args=(interval, on_change), name="mockjobs-reload")
+            self._watcher.daemon = True
+        self._rescan(on_change)
         self._watcher.start()
+
+    def _watch(self, interval: float, on_change: Callable[[], None] | None) -> None:
+        """The watcher thread's loop: it runs as long as the process."""
+        while True:
+            time.sleep(interval)
+            self._rescan(on_change)
+
+    def _rescan(self, on_change: Callable[[], None] | None) -> None:
+        """One scan; on_change after a change; a surprise is logged, never raised."""
+        try:
+            if self.scan() and on_change:
+                on_change()
+        except Exception:  # a watcher must outlive any surprise
+            log.exception("scenario rescan failed")

@@ -39,9 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         "dirs", nargs="*", metavar="DIR", help="scenario folders or files (default: the bundled scenarios)"
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
-    serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    serve.add_argument("--port", type=_port, default=5000, help="port (default 5000; 0 picks a free one)")
+    serve.add_argument("--workers", type=_positive, default=2, help="gunicorn worker processes (default 2)")
+    serve.add_argument("--threads", type=_positive, default=4, help="threads per worker (default 4; 1: sync workers)")
     serve.add_argument("--context", default="/arcgis", help="context path (default /arcgis)")
     serve.add_argument("--speed", type=float, default=1.0, help="default speed of new jobs (default 1)")
     serve.add_argument("--state", help="SQLite file that keeps jobs and clock across restarts")
@@ -57,6 +57,28 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     check.set_defaults(func=_check)
     return parser
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 for any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
+    return value
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -83,6 +105,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import logging
+    import sqlite3
 
     from .errors import MockjobsError
 
@@ -105,14 +128,20 @@ def _serve(args: argparse.Namespace) -> int:
         "HTTP_ERRORS": args.http_errors,
         "RELOAD_INTERVAL": args.reload_interval,
     }
+    master = os.getpid()
     try:
-        app = _GunicornServer(config, args)
-        app.run()
-    except MockjobsError as exc:
-        print(f"mockjobs: {exc}", file=sys.stderr)
-        return 2
+        try:
+            server = _GunicornServer(config, args)
+        except MockjobsError as exc:
+            print(f"mockjobs: {exc}", file=sys.stderr)
+            return 2
+        except (OSError, sqlite3.Error) as exc:
+            print(f"mockjobs: cannot use the state file {state}: {exc}", file=sys.stderr)
+            return 2
+        server.run()
     finally:
-        if tmp:
+        # gunicorn workers leave through here too (SystemExit): only the master cleans up
+        if tmp and os.getpid() == master:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import BadRequest as HttpBadRequest
 
+from . import openapi
 from .durations import format_ms, parse_ms
-from .errors import BadRequest, DurationError, ScenarioErrors
+from .errors import BadRequest, DurationError, NotFound, ScenarioErrors
 from .placeholders import Template
 from .scenarios import Event, Scenario
 from .service import MockService
@@ -18,6 +20,7 @@ dashboard_bp = Blueprint("dashboard", __name__)
 
 
 def mock() -> MockService:
+    """This app's MockService."""
     return current_app.extensions["mockjobs"]
 
 
@@ -45,6 +48,7 @@ def _only(data: dict[str, Any], allowed: set[str]) -> None:
 
 
 def job_url(job_id: str) -> str:
+    """The absolute URL of a job resource under the context path."""
     return url_for("arcgis.job", job_id=job_id, _external=True)
 
 
@@ -53,10 +57,12 @@ def job_url(job_id: str) -> str:
 
 @bp.get("/health")
 def health() -> Response:
+    """Status, counts and scenario load errors."""
     return jsonify(mock().health())
 
 
 def _template_text(value: Any) -> Any:
+    """Templates back to their source text, recursively."""
     if isinstance(value, Template):
         return value.source
     if isinstance(value, dict):
@@ -67,6 +73,7 @@ def _template_text(value: Any) -> Any:
 
 
 def _event(ev: Event) -> dict[str, Any]:
+    """One timeline event, normalised."""
     out: dict[str, Any] = {"at": ev.at_ms / 1000, "atText": format_ms(ev.at_ms)}
     if ev.message is not None:
         out["message"] = ev.message.source
@@ -82,6 +89,7 @@ def _event(ev: Event) -> dict[str, Any]:
 
 
 def scenario_summary(sc: Scenario) -> dict[str, Any]:
+    """A scenario in one line of the list."""
     return {
         "name": sc.name,
         "description": sc.description,
@@ -126,41 +134,29 @@ def scenario_detail(sc: Scenario) -> dict[str, Any]:
 
 @bp.get("/scenarios")
 def scenarios() -> Response:
+    """Every scenario."""
     return jsonify({"scenarios": [scenario_summary(s) for s in mock().registry.all()]})
 
 
 @bp.get("/scenarios/<name>")
 def scenario(name: str) -> Response:
+    """One scenario, normalised; 404 if unknown."""
     sc = mock().registry.get(name)
     if sc is None:
-        return jsonify({"error": f"no scenario {name!r}"}), 404
+        raise NotFound(f"no scenario {name!r}")
     return jsonify(scenario_detail(sc))
 
 
 @bp.post("/scenarios")
 def add_scenario() -> tuple[Response, int]:
     """Add a scenario while serving: YAML text, or a JSON object; 409 if the name is taken."""
-    m = mock()
-    import json
-
-    if request.is_json:
-        data = body()
-        text = json.dumps(data, indent=1)
-    else:
-        text = request.get_data(as_text=True)
-    if not text.strip():
+    text = json.dumps(body(), indent=1) if request.is_json else request.get_data(as_text=True)
+    if not text.strip() or text.strip() == "{}":
         raise BadRequest("send the scenario as YAML text or a JSON object")
     try:
-        from .scenarios import load_text
-
-        sc = load_text(text, "<api>", "scenario")
+        sc = mock().add_scenario(text, "<api>")
     except ScenarioErrors as exc:
         return jsonify({"error": str(exc), "errors": [str(e) for e in exc.errors]}), 400
-    if sc.name in m.registry.catalog.scenarios or any(added == sc.name for added, _ in m.store.added_scenarios()):
-        return jsonify({"error": f"scenario {sc.name!r} already exists"}), 409
-    if sc.trigger and m.registry.trigger(sc.trigger.method, sc.trigger.path) is not None:
-        return jsonify({"error": f"{sc.trigger.method} {sc.trigger.path} already triggers another scenario"}), 409
-    m.registry.add(text, "<api>")
     return jsonify(scenario_summary(sc)), 201
 
 
@@ -169,6 +165,7 @@ def add_scenario() -> tuple[Response, int]:
 
 @bp.post("/jobs")
 def create_job() -> tuple[Response, int]:
+    """Start a job of a scenario: 201, or 400/404/409."""
     data = body()
     _only(data, {"scenario", "jobId", "vars", "params", "speed", "startTime"})
     name = data.get("scenario")
@@ -201,13 +198,20 @@ def create_job() -> tuple[Response, int]:
 
 @bp.get("/jobs")
 def list_jobs() -> Response:
+    """Every job with its current state (and poll summary unless ?polls=false)."""
     m = mock()
     polls = request.args.get("polls", "true").lower() not in ("0", "false", "no")
-    return jsonify({"jobs": [m.summary(j, polls=polls) for j in m.store.jobs()]})
+    out = []
+    for job in m.store.jobs():
+        entry = m.summary(job, polls=polls)
+        entry["url"] = job_url(job.job_id)
+        out.append(entry)
+    return jsonify({"jobs": out})
 
 
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str) -> Response:
+    """One job with its current state."""
     m = mock()
     out = m.summary(m.get(job_id))
     out["url"] = job_url(job_id)
@@ -216,12 +220,14 @@ def get_job(job_id: str) -> Response:
 
 @bp.delete("/jobs/<job_id>")
 def delete_job(job_id: str) -> Response:
+    """Remove a job."""
     mock().delete(job_id)
     return jsonify({"deleted": job_id})
 
 
 @bp.get("/jobs/<job_id>/at")
 def job_at(job_id: str) -> Response:
+    """The job document at ?t= (elapsed scenario time)."""
     m = mock()
     job = m.get(job_id)
     if "t" not in request.args:
@@ -231,6 +237,7 @@ def job_at(job_id: str) -> Response:
 
 @bp.post("/jobs/<job_id>/advance")
 def advance_job(job_id: str) -> Response:
+    """Move one job forward: {by: duration} or {to: next|end|offset}."""
     data = body()
     _only(data, {"by", "to"})
     if ("by" in data) == ("to" in data):
@@ -249,6 +256,7 @@ def advance_job(job_id: str) -> Response:
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str) -> Response:
+    """Cancel a running job; 409 when it has ended."""
     m = mock()
     job = m.cancel(job_id)
     return jsonify(m.summary(job, polls=False))
@@ -256,6 +264,7 @@ def cancel_job(job_id: str) -> Response:
 
 @bp.get("/jobs/<job_id>/polls")
 def job_polls(job_id: str) -> Response:
+    """Poll cadence of one job."""
     m = mock()
     return jsonify(m.polls(m.get(job_id)))
 
@@ -265,11 +274,13 @@ def job_polls(job_id: str) -> Response:
 
 @bp.get("/clock")
 def get_clock() -> Response:
+    """The mock clock."""
     return jsonify(mock().clock())
 
 
 @bp.post("/clock")
 def set_clock() -> Response:
+    """Freeze, unfreeze, set, advance, or return to real time."""
     data = body()
     _only(data, {"freeze", "set", "advance", "real"})
     if not data:
@@ -294,6 +305,7 @@ def set_clock() -> Response:
 
 @bp.get("/requests")
 def get_requests() -> Response:
+    """The journal, filtered by jobId, method, kind, f and path."""
     m = mock()
     entries = m.journal.entries(request.args.get("jobId") or None)
     for key in ("method", "kind", "f"):
@@ -306,18 +318,27 @@ def get_requests() -> Response:
 
 @bp.delete("/requests")
 def clear_requests() -> Response:
+    """Empty the journal."""
     mock().journal.clear()
     return jsonify({"cleared": True})
 
 
 @bp.post("/reset")
 def reset() -> Response:
+    """Back to the start: static jobs only, real clock, empty journal."""
     mock().reset()
     return jsonify({"reset": True})
 
 
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document of this control API."""
+    return jsonify(openapi.document(current_app.config["CONTEXT"], request.host_url.rstrip("/")))
+
+
 @bp.errorhandler(HttpBadRequest)
 def bad_json(exc: HttpBadRequest) -> tuple[Response, int]:
+    """A body Flask could not parse, as a JSON error."""
     return jsonify({"error": exc.description or "bad request"}), 400
 
 
@@ -326,12 +347,25 @@ def bad_json(exc: HttpBadRequest) -> tuple[Response, int]:
 
 @dashboard_bp.get("/")
 def dashboard() -> str:
+    """The HTML dashboard."""
     m = mock()
-    jobs = [m.summary(j, polls=False) for j in m.store.jobs()[-200:]]
+    jobs = []
+    for job in m.store.jobs()[-200:]:
+        try:
+            jobs.append(m.summary(job, polls=False))
+        except NotFound:  # its scenario version is gone: list it without a state
+            jobs.append({"jobId": job.job_id, "scenario": job.scenario, "status": "UNKNOWN", "elapsed": None})
     return render_template(
         "dashboard.html",
         health=m.health(),
         scenarios=[scenario_summary(s) for s in m.registry.all()],
         jobs=jobs,
         context=current_app.config["CONTEXT"],
+        refresh=_refresh(),
     )
+
+
+def _refresh() -> int | None:
+    """Seconds between reloads of the dashboard (?refresh=N, 1 to 3600), or None."""
+    raw = request.args.get("refresh", "")
+    return min(int(raw), 3600) if raw.isdigit() and int(raw) > 0 else None

@@ -4,31 +4,37 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .errors import DurationError
 
 _UNIT_MS = {"h": Decimal(3_600_000), "m": Decimal(60_000), "s": Decimal(1000), "ms": Decimal(1)}
-_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|h|m|s)")
+_NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
+_BARE = re.compile(_NUMBER)
+_PART = re.compile(rf"({_NUMBER})(ms|h|m|s)")
 _ORDER = ["h", "m", "s", "ms"]
+_HINT = "use seconds as a number, or a form like 250ms, 12s, 1m30s, 1h"
 
-Duration = "int | float | str | _dt.timedelta"
+Duration = int | float | str | _dt.timedelta
 
 
 def parse_ms(value: object, *, allow_negative: bool = False) -> float:
     """Milliseconds of a duration: a number (seconds), a string like 1m30s, or a timedelta."""
     if isinstance(value, bool):
-        raise DurationError(f"not a duration: {value!r}")
+        raise DurationError(f"not a duration: {value!r} ({_HINT})")
     if isinstance(value, _dt.timedelta):
-        ms = value.total_seconds() * 1000
-    elif isinstance(value, (int, float)):
-        ms = float(value) * 1000
+        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+        ms = float(Decimal(micros) / 1000)
+    elif isinstance(value, int):
+        ms = float(value * 1000)
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise DurationError(f"not a finite duration: {value!r}")
+        ms = float(Decimal(repr(value)) * 1000)  # 66.311 -> 66311.0 exactly, not 66310.99999999999
     elif isinstance(value, str):
         ms = _parse_text(value.strip())
     else:
-        raise DurationError(f"not a duration: {value!r} (use seconds or a form like 250ms, 1m30s)")
-    if ms != ms or ms in (float("inf"), float("-inf")):
-        raise DurationError(f"not a finite duration: {value!r}")
+        raise DurationError(f"not a duration: {value!r} ({_HINT})")
     if ms < 0 and not allow_negative:
         raise DurationError(f"negative duration: {value!r}")
     return ms
@@ -42,11 +48,9 @@ def _parse_text(text: str) -> float:
         sign = -1 if body[0] == "-" else 1
         body = body[1:]
     if not body:
-        raise DurationError(f"not a duration: {text!r}")
-    try:
+        raise DurationError(f"not a duration: {text!r} ({_HINT})")
+    if _BARE.fullmatch(body):
         return sign * float(Decimal(body) * 1000)
-    except InvalidOperation:
-        pass
     total = Decimal(0)
     pos = 0
     last = -1
@@ -56,12 +60,12 @@ def _parse_text(text: str) -> float:
         unit = match.group(2)
         rank = _ORDER.index(unit)
         if rank <= last:
-            raise DurationError(f"not a duration: {text!r} (units must run h, m, s, ms)")
+            raise DurationError(f"not a duration: {text!r} (units come once each, in the order h, m, s, ms)")
         last = rank
         total += Decimal(match.group(1)) * _UNIT_MS[unit]
         pos = match.end()
     if pos != len(body) or last < 0:
-        raise DurationError(f"not a duration: {text!r} (use seconds or a form like 250ms, 1m30s, 1h)")
+        raise DurationError(f"not a duration: {text!r} ({_HINT})")
     return sign * float(total)
 
 

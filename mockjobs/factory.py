@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from . import control, formats, views
 from .catalog import Registry
 from .clock import RealTime
-from .config import bundled_scenarios, scenario_folders, settings, templates_dir
+from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
 from .errors import BadRequest, Conflict, MockjobsError, NotFound
 from .formats import FormatError
 from .journal import Journal
@@ -50,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    state = Path(cfg["STATE"]) if cfg["STATE"] else _temporary_state()
+    state = Path(cfg["STATE"]) if cfg["STATE"] else temporary_state()
     store = SqliteStore(state)
     journal = Journal(state.with_name(state.name + ".journal"))
     bundled = bundled_scenarios()
@@ -66,29 +63,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _temporary_state() -> Path:
-    """A state file for this server: shared by the workers of one gunicorn master."""
-    master = _gunicorn_master()
-    if master is not None:
-        folder = Path(tempfile.gettempdir()) / f"mockjobs-gunicorn-{master}"
-        folder.mkdir(exist_ok=True)
-        return folder / "state.db"
-    folder = Path(tempfile.mkdtemp(prefix="mockjobs-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return folder / "state.db"
-
-
-def _gunicorn_master() -> int | None:
-    """The gunicorn master's pid when running under gunicorn (in the master or a worker)."""
-    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
-        return None
-    try:
-        parent = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
-    except OSError:
-        return os.getppid()
-    return os.getppid() if b"gunicorn" in parent or b"mockjobs" in parent else os.getpid()
-
-
 def _install_hooks(app: Flask, service: MockService) -> None:
     context = app.config["CONTEXT"]
     interval = float(app.config["RELOAD_INTERVAL"])
@@ -101,6 +75,11 @@ def _install_hooks(app: Flask, service: MockService) -> None:
     @app.before_request
     def start_watcher() -> None:
         service.registry.watch(interval, on_change)  # once per process, after any fork
+
+    @app.after_request
+    def worker_header(response: Response) -> Response:
+        response.headers["X-Mockjobs-Worker"] = str(os.getpid())  # which worker process answered
+        return response
 
     if not journal_on:
         return
@@ -137,7 +116,8 @@ def _install_error_handlers(app: Flask) -> None:
         return request.path == context or request.path.startswith(context + "/")
 
     def arcgis(code: int, message: str, details: list[str] | None = None) -> Response:
-        fmt = g.get("fmt") or formats.JSON
+        fmt = g.get("fmt") or formats.negotiate_or_json(request)
+        g.journal = {**(g.get("journal") or {}), "error": code}
         status = code if app.config["HTTP_ERRORS"] and 400 <= code < 600 else 200
         if code in (498, 499) and app.config["HTTP_ERRORS"]:
             status = 401 if code == 499 else 403
@@ -152,7 +132,7 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(FormatError)
     def format_error(exc: FormatError) -> Response:
         g.fmt = formats.JSON  # an unsupported f is answered in JSON
-        return arcgis(400, exc.message, ["Allowed values of f: html, json, pjson."])
+        return arcgis(400, exc.message, exc.details)
 
     @app.errorhandler(MockjobsError)
     def mock_error(exc: MockjobsError) -> Response | tuple[Response, int]:

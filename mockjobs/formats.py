@@ -15,11 +15,15 @@ _CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 _COMPACT = (",", ":")
 
 
+ALLOWED = f"Allowed values of f: {', '.join(FORMATS)}."
+
+
 class FormatError(Exception):
     """An `f` or `callback` value the server does not answer in."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, details: list[str] | None = None) -> None:
         self.message = message
+        self.details = [ALLOWED] if details is None else details
         super().__init__(message)
 
 
@@ -49,8 +53,19 @@ def negotiate(request: Request) -> Format:
         if name == "html":
             callback = None
         elif not _CALLBACK.match(callback) or len(callback) > 128:
-            raise FormatError("Invalid callback: use a JavaScript name such as handleJob or ns.handle.")
+            raise FormatError(
+                "Invalid callback name.",
+                ["callback must be a JavaScript name such as handleJob or ns.handle (letters, digits, _ and $)."],
+            )
     return Format(name, callback)
+
+
+def negotiate_or_json(request: Request) -> Format:
+    """The request's format, or compact JSON when it asks for one the server cannot write."""
+    try:
+        return negotiate(request)
+    except FormatError:
+        return JSON
 
 
 def encode(obj: Any, fmt: Format, indent: int = 2) -> bytes:
@@ -64,8 +79,11 @@ def wrap(body: bytes, fmt: Format, status: int = 200) -> Response:
     """A JSON body as the response fmt asks for: plain, or wrapped in its JSONP callback."""
     if fmt.callback:
         payload = fmt.callback.encode() + b"(" + body + b");"
-        return Response(payload, status=status, mimetype="application/javascript")
-    return Response(body, status=status, mimetype="application/json")
+        response = Response(payload, status=status, mimetype="application/javascript")
+    else:
+        response = Response(body, status=status, mimetype="application/json")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def respond(

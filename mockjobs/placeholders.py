@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ def _scalar_text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
     return str(value)
 
 
@@ -53,7 +56,9 @@ def parse(text: str) -> Template:
     try:
         raw = list(_FORMATTER.parse(text))
     except ValueError as exc:
-        raise PlaceholderError(f"{exc} (write {{{{ or }}}} for a literal brace)") from None
+        if "'}'" in str(exc) and "Single" in str(exc):
+            raise PlaceholderError("a lone } (write }} for a literal brace)") from None
+        raise PlaceholderError("a { without its closing } (write {{ for a literal brace)") from None
     parts: list[tuple[str, str | None]] = []
     for literal, name, spec, conversion in raw:
         if name is not None:

@@ -23,7 +23,7 @@ from marshmallow import (
 )
 
 from . import placeholders, yamlsrc
-from .durations import parse_ms
+from .durations import format_ms, parse_ms
 from .errors import DurationError, ScenarioError, ScenarioErrors
 from .placeholders import PlaceholderError, Template
 
@@ -162,6 +162,26 @@ class Scenario:
 
 # --------------------------------------------------------------------------- schemas
 
+_VAR_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PATH_RE = re.compile(r"^/[A-Za-z0-9/_.~-]*$")
+_STATUS_LIST = ", ".join(STATUSES)
+
+
+def _one_of(choices: Iterable[str]) -> validate.OneOf:
+    """OneOf whose message names the value and what is allowed."""
+    return validate.OneOf(list(choices), error="{input!r} is not allowed; use one of: {choices}")
+
+
+def _not_terminal(value: str) -> None:
+    """job.status is where a job starts: a terminal status must come from a timeline event."""
+    if value in TERMINAL:
+        raise ValidationError(f"{value} is terminal; a job starts unfinished (set it with a timeline event at 0)")
+
+
+def _required(message: str) -> dict[str, str]:
+    """error_messages for a required field."""
+    return {"required": message}
+
 
 class DurationField(fields.Field):
     """An offset: seconds as a number, or 250ms / 12s / 1m30s / 1h; never negative."""
@@ -172,7 +192,7 @@ class DurationField(fields.Field):
         except DurationError as exc:
             raise ValidationError(str(exc)) from None
         if ms < 0:
-            raise ValidationError(f"negative offset {value!r}: offsets count from the job's start")
+            raise ValidationError(f"negative offset {value!r}: offsets count from the start and cannot be negative")
         return ms
 
 
@@ -180,85 +200,149 @@ class StepsField(fields.Field):
     """stepsCompleted: an absolute count, or "+N" to add to the current one."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[int, bool]:
-        if isinstance(value, bool):
-            raise ValidationError("steps must be a whole number or '+N'")
-        if isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             if value < 0:
-                raise ValidationError(f"steps may not be negative ({value})")
+                raise ValidationError(f"steps may not be negative ({value}); use a whole number or '+N'")
             return value, False
         if isinstance(value, str) and re.fullmatch(r"\+\d+", value.strip()):
             return int(value.strip()[1:]), True
-        raise ValidationError(f"steps must be a whole number or '+N', not {value!r}")
+        raise ValidationError(f"steps must be a whole number or '+N' (quoted), not {value!r}")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 class VarField(fields.Field):
     """A var: a literal scalar, or {generate: hex32|uuid|jobid}."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[Any, str | None]:
+        form = f"{{generate: {'|'.join(GENERATORS)}}}"
         if isinstance(value, dict):
-            if set(value) != {"generate"}:
-                raise ValidationError("a generated var is written {generate: hex32|uuid|jobid}")
+            if "generate" not in value:
+                raise ValidationError(f"a generated var is written {form}")
+            extra = {str(k): [f"unknown key; a generated var is written {form}"] for k in value if k != "generate"}
+            if extra:
+                raise ValidationError(extra)
             gen = value["generate"]
-            if gen not in GENERATORS:
-                raise ValidationError(f"unknown generator {gen!r} (known: {', '.join(GENERATORS)})")
+            if not isinstance(gen, str) or gen not in GENERATORS:
+                raise ValidationError({"generate": [f"unknown generator {gen!r}; use one of: {', '.join(GENERATORS)}"]})
             return None, gen
-        if value is None or isinstance(value, (str, int, float, bool)):
+        if _scalar(value):
             return value, None
-        raise ValidationError("a var is a string, a number, or {generate: ...}")
+        raise ValidationError(f"a var is text, a number, true/false, null or {form}")
+
+
+class LiteralVarField(fields.Field):
+    """A static job's var value: text, a number, true/false or null."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if _scalar(value):
+            return value
+        raise ValidationError("a var value is text, a number, true/false or null")
 
 
 class JsonField(fields.Field):
     """Any JSON-like value (mappings with string keys, lists, scalars)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        _check_json(value)
+        problems = dict(_json_problems(value, ()))
+        if problems:
+            raise ValidationError(problems.pop(()) if () in problems else _nest(problems))
         return value
 
 
-def _check_json(value: Any) -> None:
-    """Refuse values JSON cannot carry (dates, non-string keys)."""
+def _json_problems(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    """(relative path, message) for each value JSON cannot carry (dates, non-string keys)."""
     if isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, str):
-                raise ValidationError(f"keys must be strings, not {k!r}")
-            _check_json(v)
+                yield (*path, str(k)), f"key {k!r} is not text; quote it"
+            else:
+                yield from _json_problems(v, (*path, k))
     elif isinstance(value, list):
-        for v in value:
-            _check_json(v)
-    elif not (value is None or isinstance(value, (str, int, float, bool))):
-        raise ValidationError(f"{type(value).__name__} values are not allowed here (quote it)")
+        for i, v in enumerate(value):
+            yield from _json_problems(v, (*path, i))
+    elif not _scalar(value):
+        yield path, f"a {type(value).__name__} is not a JSON value; quote it"
+
+
+class MapField(fields.Field):
+    """A mapping of text keys (optionally matching a pattern) to values of one field type."""
+
+    def __init__(self, values: fields.Field, key_re: re.Pattern[str] | None = None, key_hint: str = "", **kw: Any):
+        super().__init__(**kw)
+        self.values = values
+        self.key_re = key_re
+        self.key_hint = key_hint
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValidationError("must be a mapping (key: value lines)")
+        out: dict[str, Any] = {}
+        errors: dict[Any, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                errors[str(key)] = [f"key {key!r} is not text; quote it"]
+                continue
+            if self.key_re is not None and not self.key_re.match(key):
+                errors[key] = [f"{key!r} is not a usable key; {self.key_hint}"]
+                continue
+            try:
+                out[key] = self.values._deserialize(item, key, value)  # each value field handles null itself
+            except ValidationError as exc:
+                errors[key] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+        return out
 
 
 class _Strict(Schema):
+    """Refuses unknown keys, naming those that are allowed."""
+
     class Meta:
         unknown = RAISE
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error_messages = {
+            **self.error_messages,
+            "unknown": f"unknown key; allowed here: {', '.join(self.fields)}",
+            "type": "must be a mapping (key: value lines)",
+        }
+
 
 class EventSchema(_Strict):
-    at = DurationField(required=True)
+    at = DurationField(
+        required=True, error_messages=_required("required: every event needs its offset, e.g. at: 0 or at: 12s")
+    )
     message = fields.String()
     code = fields.Integer(strict=True)
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=_one_of(STATUSES))
     steps = StepsField()
-    attributes = fields.Dict(keys=fields.String(), values=JsonField())
-
-    @post_load
-    def make(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return data
+    attributes = MapField(JsonField())
 
 
 class JobSchema(_Strict):
-    type = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(
+        required=True,
+        validate=validate.Length(min=1, error="may not be empty"),
+        error_messages=_required("required: the job document's type, e.g. addMission"),
+    )
     username = fields.String(load_default="admin")
-    totalSteps = fields.Integer(strict=True, validate=validate.Range(min=0))
-    status = fields.String(load_default="SUBMITTED", validate=validate.OneOf(STATUSES))
-    customAttributes = fields.Dict(keys=fields.String(), values=JsonField(), load_default=dict)
+    totalSteps = fields.Integer(strict=True, validate=validate.Range(min=0, error="may not be negative"))
+    status = fields.String(load_default="SUBMITTED", validate=[_one_of(STATUSES), _not_terminal])
+    customAttributes = MapField(JsonField(), load_default=dict)
     pendingEndTime = fields.Integer(strict=True, load_default=0)
 
 
 class TriggerSchema(_Strict):
-    method = fields.String(load_default="POST", validate=validate.OneOf(["GET", "POST", "PUT", "PATCH", "DELETE"]))
-    path = fields.String(required=True, validate=validate.Regexp(r"^/[A-Za-z0-9/_.~-]*$"))
+    method = fields.String(load_default="POST", validate=_one_of(["GET", "POST", "PUT", "PATCH", "DELETE"]))
+    path = fields.String(
+        required=True,
+        validate=validate.Regexp(_PATH_RE, error="{input!r} is not a path; write one under the context, like /rest/x"),
+        error_messages=_required("required: the trigger's path under the context, e.g. /rest/services/x"),
+    )
     response = JsonField(load_default=lambda: {"jobId": "{jobId}"})
 
     @pre_load
@@ -269,23 +353,32 @@ class TriggerSchema(_Strict):
 
 
 class StaticJobSchema(_Strict):
-    jobId = fields.String(required=True, validate=validate.Regexp(JOB_ID_RE, error="not a usable job id"))
-    startTime = fields.Integer(strict=True, validate=validate.Range(min=0))
-    vars = fields.Dict(keys=fields.String(), values=JsonField(), load_default=dict)
-    params = fields.Dict(keys=fields.String(), values=JsonField(), load_default=dict)
-    speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    jobId = fields.String(
+        required=True,
+        validate=validate.Regexp(JOB_ID_RE, error="{input!r} is not a usable job id (letters, digits, _ . -)"),
+        error_messages=_required("required: every static job needs its id"),
+    )
+    startTime = fields.Integer(strict=True, validate=validate.Range(min=0, error="may not be negative"))
+    vars = MapField(LiteralVarField(), load_default=dict)
+    params = MapField(JsonField(), load_default=dict)
+    speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False, error="must be more than 0"))
 
 
 class ScenarioSchema(_Strict):
-    name = fields.String(validate=validate.Regexp(NAME_RE, error="use [a-z0-9][a-z0-9._-]*"))
+    name = fields.String(
+        validate=validate.Regexp(NAME_RE, error="{input!r} is not a valid name; use [a-z0-9][a-z0-9._-]*")
+    )
     description = fields.String(load_default="")
-    job = fields.Nested(JobSchema, required=True)
-    vars = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")), values=VarField(), load_default=dict
+    job = fields.Nested(JobSchema, required=True, error_messages=_required("required: a mapping with at least type"))
+    vars = MapField(
+        VarField(), key_re=_VAR_NAME_RE, key_hint="use letters, digits and _", load_default=dict
     )
     trigger = fields.Nested(TriggerSchema, load_default=None)
     timeline = fields.List(
-        fields.Nested(EventSchema), required=True, validate=validate.Length(min=1, error="needs at least one event")
+        fields.Nested(EventSchema),
+        required=True,
+        validate=validate.Length(min=1, error="needs at least one event"),
+        error_messages=_required("required: the list of events (at least one)"),
     )
     on_cancel = fields.List(fields.Nested(EventSchema), load_default=None)
     jobs = fields.List(fields.Nested(StaticJobSchema), load_default=list)
@@ -301,58 +394,93 @@ class ScenarioSchema(_Strict):
         return _build(data, self.source, self.stem, self.lines)
 
 
+# marshmallow's stock messages, said the way the rest of mockjobs says things
+_FRIENDLY = {
+    "Field may not be null.": "is empty (null); give it a value or remove it",
+    "Not a valid string.": "must be text",
+    "Not a valid integer.": "must be a whole number",
+    "Not a valid number.": "must be a number",
+    "Not a valid list.": "must be a list (- item lines)",
+    "Invalid input type.": "must be a mapping (key: value lines)",
+    "Invalid type.": "must be a mapping (key: value lines)",
+    "Missing data for required field.": "required key is missing",
+}
+
+
 DEFAULT_ON_CANCEL = (
     {"at": 0.0, "message": None, "status": "CANCELLING"},
     {"at": 1000.0, "message": None, "status": "CANCELLED"},
 )
 
 
+class _Problems(Exception):
+    """Cross-field problems found after the schema: (path, message) pairs in file order."""
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        self.problems = problems
+        super().__init__(problems)
+
+
 def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, int]) -> Scenario:
-    """Cross-field rules, then the Scenario; raises ValidationError keyed by field path."""
-    problems: dict[tuple[str | int, ...], str] = {}
+    """Cross-field rules, then the Scenario; raises _Problems keyed by field path."""
+    found: dict[tuple[str | int, ...], str] = {}
     job = data["job"]
     declared = BUILTIN_PLACEHOLDERS | frozenset(data["vars"])
 
+    def problem(path: tuple[str | int, ...], message: str) -> None:
+        found.setdefault(path, message)
+
     def compiled(value: Any, path: tuple[str | int, ...]) -> Any:
-        try:
-            out = placeholders.compile_value(value)
-        except PlaceholderError as exc:
-            problems.setdefault(path, str(exc))
-            return value
-        for sub, template in placeholders.templates_in(out):
+        """Every string inside value as a Template, each checked where it stands."""
+        if isinstance(value, str):
             try:
+                template = placeholders.parse(value)
                 placeholders.check(template, declared)
             except PlaceholderError as exc:
-                problems.setdefault((*path, *sub), str(exc))
-        return out
+                problem(path, str(exc))
+                return value
+            return template
+        if isinstance(value, dict):
+            return {k: compiled(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [compiled(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    if "name" not in data and not NAME_RE.match(stem):
+        problem(
+            ("name",), f"no name given, and the file name {stem!r} is not a valid one; add name: [a-z0-9][a-z0-9._-]*"
+        )
+
+    for name in data["vars"]:
+        if name in BUILTIN_PLACEHOLDERS or name == "params":
+            problem(("vars", name), f"{name} is a built-in placeholder; give the var another name")
 
     extras = {}
     for key, value in job["customAttributes"].items():
         if key in RESERVED_ATTRIBUTES:
-            problems[("job", "customAttributes", key)] = f"{key} is computed from the timeline; it cannot be set"
+            problem(("job", "customAttributes", key), f"{key} is computed by the mock; it cannot be set")
         extras[key] = compiled(value, ("job", "customAttributes", key))
 
     def events(
-        raw: list[dict[str, Any]], where: str, total: int | None, start_steps: int
+        raw: list[dict[str, Any]], where: str, total: int, derived: bool, start_steps: int
     ) -> tuple[tuple[Event, ...], int]:
         out = []
         for i, ev in enumerate(raw):
             if "code" in ev and "message" not in ev:
-                problems[(where, i, "code")] = "a code goes with a message (messageCodes run parallel to messages)"
+                problem((where, i, "code"), "a code needs a message (messageCodes run parallel to messages)")
             attrs = {}
             for key, value in (ev.get("attributes") or {}).items():
                 if key in RESERVED_ATTRIBUTES:
-                    problems[(where, i, "attributes", key)] = f"{key} is computed from the timeline; it cannot be set"
+                    problem((where, i, "attributes", key), f"{key} is computed by the mock; it cannot be set")
                 attrs[key] = compiled(value, (where, i, "attributes", key))
             steps = ev.get("steps")
+            message = ev.get("message")
             out.append(
                 (
                     i,
                     Event(
                         at_ms=ev["at"],
-                        message=compiled(ev["message"], (where, i, "message"))
-                        if ev.get("message") is not None
-                        else None,
+                        message=compiled(message, (where, i, "message")) if message is not None else None,
                         code=ev.get("code"),
                         status=ev.get("status"),
                         steps=steps[0] if steps else None,
@@ -364,49 +492,54 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
         out.sort(key=lambda pair: pair[1].at_ms)  # stable: equal offsets keep file order
         terminal: tuple[int, Event] | None = None
         running = highest = start_steps
+        shown_total = f"{total}, the highest the timeline reaches; set job.totalSteps for more" if derived else total
         for i, ev in out:
             if terminal is not None:
                 ti, tev = terminal
-                problems.setdefault(
+                problem(
                     (where, i, "at"),
-                    f"event after the terminal status {tev.status} of {where}[{ti}]; nothing may follow it",
+                    f"comes after {where}[{ti}], which ends the job with {tev.status} at {format_ms(tev.at_ms)};"
+                    " no event may follow a terminal one",
                 )
             if ev.steps is not None:
                 running = running + ev.steps if ev.steps_relative else ev.steps
-                if total is not None and running > total:
-                    shown = f"+{ev.steps} makes {running}" if ev.steps_relative else str(running)
-                    problems.setdefault((where, i, "steps"), f"{shown} is more than totalSteps ({total})")
+                if running > total:
+                    shown = f"+{ev.steps} brings stepsCompleted to {running}, which" if ev.steps_relative else running
+                    problem((where, i, "steps"), f"{shown} is more than totalSteps ({shown_total})")
                 highest = max(highest, running)
             if ev.status in TERMINAL:
                 terminal = (i, ev)
         return tuple(ev for _, ev in out), highest
 
     declared_total = job.get("totalSteps")
-    timeline, highest = events(data["timeline"], "timeline", declared_total, 0)
+    unbounded = 1 << 62
+    timeline, highest = events(
+        data["timeline"], "timeline", declared_total if declared_total is not None else unbounded, False, 0
+    )
     total = declared_total if declared_total is not None else highest
     cancel_raw = data["on_cancel"] if data["on_cancel"] is not None else list(DEFAULT_ON_CANCEL)
     if data["on_cancel"] is not None and not data["on_cancel"]:
-        problems[("on_cancel",)] = "needs at least one event (leave it out for the default story)"
+        problem(("on_cancel",), "needs at least one event (leave on_cancel out for the default story)")
     # Cancelling may happen at any point; the worst case starts from the highest step reached.
-    on_cancel, _ = events(cancel_raw, "on_cancel", total, highest)
+    on_cancel, _ = events(cancel_raw, "on_cancel", total, declared_total is None, highest)
 
     trigger = None
     if data["trigger"] is not None:
         t = data["trigger"]
         if _BUILTIN_PATHS.match(t["path"]):
-            problems[("trigger", "path")] = f"{t['path']} is a built-in ArcGIS route; pick another path"
+            problem(("trigger", "path"), f"{t['path']} is a built-in ArcGIS route; pick another path")
         trigger = Trigger(t["method"], t["path"].rstrip("/") or "/", compiled(t["response"], ("trigger", "response")))
 
     static = []
-    seen_ids: set[str] = set()
+    seen_ids: dict[str, int] = {}
     for i, sj in enumerate(data["jobs"]):
         if sj["jobId"] in seen_ids:
-            problems[("jobs", i, "jobId")] = f"duplicate job id {sj['jobId']}"
-        seen_ids.add(sj["jobId"])
+            problem(("jobs", i, "jobId"), f"duplicate job id {sj['jobId']} (also jobs[{seen_ids[sj['jobId']]}])")
+        seen_ids.setdefault(sj["jobId"], i)
         for key in sj["vars"]:
             if key not in data["vars"]:
                 known = ", ".join(sorted(data["vars"])) or "none"
-                problems[("jobs", i, "vars", key)] = f"unknown var {key!r} (declared: {known})"
+                problem(("jobs", i, "vars", key), f"unknown var {key!r} (declared in vars: {known})")
         static.append(
             StaticJob(
                 job_id=sj["jobId"],
@@ -417,8 +550,8 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
             )
         )
 
-    if problems:
-        raise ValidationError(_nest(problems))
+    if found:
+        raise _Problems(list(found.items()))
 
     return Scenario(
         name=data.get("name") or stem,
@@ -485,19 +618,34 @@ def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
         located = yamlsrc.load(text)
     except yamlsrc.YamlSyntaxError as exc:
         raise ScenarioErrors([ScenarioError(file, exc.line, "", exc.message)]) from None
+    if located.issues:
+        raise ScenarioErrors([ScenarioError(file, i.line, field_path(i.path), i.message) for i in located.issues])
     if not isinstance(located.data, dict):
-        kind = "empty" if located.data is None else type(located.data).__name__
-        raise ScenarioErrors([ScenarioError(file, 1, "", f"a scenario is a mapping, this file is {kind}")])
+        kind = _KIND_OF.get(type(located.data), type(located.data).__name__)
+        line = located.line_of(())
+        raise ScenarioErrors(
+            [ScenarioError(file, line, "", f"a scenario is a mapping (job:, timeline:, ...); this file is {kind}")]
+        )
     source = Source(file, text)
     try:
         return ScenarioSchema(source, stem, located.lines).load(located.data)
     except ValidationError as exc:
-        errors = [
-            ScenarioError(file, located.line_of(path), field_path(path), message)
-            for path, message in _flatten(exc.messages)
-        ]
-        errors.sort(key=lambda e: e.line)
-        raise ScenarioErrors(errors) from None
+        pairs = [(path, _FRIENDLY.get(message, message)) for path, message in _flatten(exc.messages)]
+    except _Problems as exc:
+        pairs = exc.problems
+    errors = [ScenarioError(file, located.line_of(path), field_path(path), message) for path, message in pairs]
+    errors.sort(key=lambda e: e.line)
+    raise ScenarioErrors(errors)
+
+
+_KIND_OF: dict[type, str] = {
+    type(None): "empty",
+    list: "a list",
+    str: "text",
+    int: "a number",
+    float: "a number",
+    bool: "true/false",
+}
 
 
 def load_file(path: str | Path, label: str | None = None) -> Scenario:

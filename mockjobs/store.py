@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -54,6 +55,40 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
+
+class _Conn:
+    """A connection with the process that opened it (sqlite3 connections take no weak references)."""
+
+    __slots__ = ("db", "pid", "__weakref__")
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.pid = os.getpid()
+
+
+_OPEN: weakref.WeakSet[_Conn] = weakref.WeakSet()  # every live connection of this process
+_FORKING: list[_Conn] = []  # held across a fork, so neither side drops one mid-fork
+_INHERITED: list[_Conn] = []  # a forked child's copies of its parent's connections: never closed
+
+
+def _before_fork() -> None:
+    _FORKING[:] = list(_OPEN)
+
+
+def _after_fork_in_parent() -> None:
+    _FORKING.clear()
+
+
+def _after_fork_in_child() -> None:
+    """Keep the parent's connections alive, unused: closing a copy would drop the parent's locks."""
+    _INHERITED.extend(_FORKING)
+    _FORKING.clear()
+    _OPEN.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+
 _JOB_COLUMNS = "job_id, scenario, version, vars, params, start_ms, speed, cancel_at, static, seq, rev, created_ms"
 
 
@@ -79,7 +114,11 @@ class Store(Protocol):
 
 
 class SqliteStore:
-    """The Store in one SQLite file (WAL mode), one connection per process and thread."""
+    """The Store in one SQLite file (WAL mode), one connection per process and thread.
+
+    Fork-safe: a forked worker (gunicorn with preload) opens its own connections and never
+    touches, nor closes, those it inherited, as SQLite requires.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -92,14 +131,15 @@ class SqliteStore:
     def _db(self) -> sqlite3.Connection:
         """This process's and thread's connection (a forked worker opens its own)."""
         local = self._local
-        conn = getattr(local, "conn", None)
-        if conn is None or local.pid != os.getpid():
+        held: _Conn | None = getattr(local, "conn", None)
+        if held is None or held.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            local.conn, local.pid = conn, os.getpid()
-        return conn
+            held = local.conn = _Conn(conn)
+            _OPEN.add(held)
+        return held.db
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -115,10 +155,11 @@ class SqliteStore:
 
     def close(self) -> None:
         """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        held: _Conn | None = getattr(self._local, "conn", None)
+        if held is not None and held.pid == os.getpid():
+            _OPEN.discard(held)
+            held.db.close()
+        self._local.conn = None
 
     # ------------------------------------------------------------------ jobs
 

@@ -6,6 +6,7 @@ from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from . import formats, timeline
 from .errors import BadRequest, Conflict, MockjobsError, NotFound
@@ -15,6 +16,7 @@ from .service import MockService
 bp = Blueprint("arcgis", __name__)
 
 _RESERVED_PARAMS = frozenset({"f", "callback", "token"})
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 class ArcgisError(MockjobsError):
@@ -38,6 +40,7 @@ def fmt() -> Format:
 
 
 def indent() -> int:
+    """Spaces per level of pjson."""
     return int(current_app.config["PJSON_INDENT"])
 
 
@@ -67,11 +70,14 @@ def site_root() -> Response:
         "owningSystemUrl": owning,
         "authInfo": {"isTokenBasedSecurity": False},
     }
+    g.journal = {"kind": "root"}
     return answer(doc, "root.html")
 
 
 @bp.route("/rest/jobs", methods=["GET", "POST"], strict_slashes=False)
 def jobs() -> Response:
+    """Every job id, in creation order."""
+    g.journal = {"kind": "jobs"}
     ids = mock().store.job_ids()
     return answer({"asyncJobs": ids}, "jobs.html")
 
@@ -93,13 +99,14 @@ def job(job_id: str) -> Response:
     m = mock()
     found = m.store.get_job(job_id)
     if found is None:
+        g.journal = {"kind": "poll", "jobId": job_id}
         raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
     now = m.now()
     sc = m.scenario_of(found)
     pos = timeline.position(sc, found, now)
     st = timeline.state_at(sc, found, pos)
     g.journal = {
-        "kind": "poll",
+        "kind": "poll" if request.method in ("GET", "POST") else "other",
         "jobId": job_id,
         "seq": found.seq,
         "status": st.status,
@@ -121,13 +128,38 @@ def job(job_id: str) -> Response:
     return formats.wrap(body, f)
 
 
-@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def _allowed_methods(rest: str) -> list[str]:
+    """The methods that some other route or trigger answers at this path under the context."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in _METHODS:
+        if method == request.method:
+            continue
+        try:
+            endpoint, _ = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "arcgis.other" or mock().registry.trigger(method, "/" + rest) is not None:
+            allowed.append(method)
+    return allowed
+
+
+@bp.route("/", defaults={"rest": ""}, methods=list(_METHODS), strict_slashes=False)
+@bp.route("/<path:rest>", methods=list(_METHODS))
 def other(rest: str) -> Response:
-    """A scenario's trigger, or ArcGIS's 404 for any other path under the context."""
+    """A scenario's trigger, ArcGIS's 405 for a known path with another method, or its 404."""
     m = mock()
     sc = m.registry.trigger(request.method, "/" + rest)
     if sc is None:
+        allowed = _allowed_methods(rest)
+        if allowed:
+            g.journal = {"kind": "other"}
+            raise ArcgisError(
+                405,
+                "Method not allowed.",
+                [f"{request.method} is not supported for {request.path}; use {' or '.join(allowed)}."],
+            )
+        g.journal = {"kind": "other"}
         raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
     params = {k: v for k, v in request.values.items() if k not in _RESERVED_PARAMS}
     body = request.get_json(silent=True) if request.is_json else None
@@ -138,6 +170,5 @@ def other(rest: str) -> Response:
     except (BadRequest, NotFound, Conflict) as exc:
         raise ArcgisError(400, "Unable to start the job.", [str(exc)]) from None
     g.journal = {"kind": "trigger", "jobId": job.job_id, "seq": job.seq}
-    assert sc.trigger is not None
     doc = timeline.render_response(sc, job)
     return answer(doc, "trigger.html", job=job, scenario=sc, job_url=url_for("arcgis.job", job_id=job.job_id))

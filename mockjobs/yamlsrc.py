@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 Path = tuple[str | int, ...]
+
+MAX_NODES = 100_000  # alias expansion budget: keeps "billion laughs" files from hanging a check
+_MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+_KINDS = {
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true/false",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a date",
+}
+
+
+@dataclass(frozen=True)
+class KeyIssue:
+    """A mapping key that YAML accepts but a JSON-like document cannot use."""
+
+    path: Path  # the key's own path: its mapping's path plus the key as written
+    line: int
+    message: str
 
 
 @dataclass(frozen=True)
@@ -16,6 +36,7 @@ class Located:
 
     data: Any
     lines: dict[Path, int]
+    issues: tuple[KeyIssue, ...] = field(default=())
 
     def line_of(self, path: Path) -> int:
         """The line of the value at path, or of its nearest ancestor that exists."""
@@ -34,44 +55,105 @@ class YamlSyntaxError(Exception):
 
 
 def load(text: str) -> Located:
-    """Parse text as yaml.safe_load would and index each value's line by its path."""
+    """Parse text as yaml.safe_load would and index each value's line by its path.
+
+    Duplicate keys and keys that are not text (``1:``, ``on:``, ``2024-01-01:``) are kept
+    as issues; recursive aliases and runaway alias expansion raise YamlSyntaxError.
+    """
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        issues: list[KeyIssue] = []
+        if node is not None:
+            _inspect(node, (), issues, set(), [0], 1)  # before construction flattens merge keys
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlSyntaxError(line, _describe(exc)) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(1, str(exc)) from None
+        raise YamlSyntaxError(1, "YAML: " + " ".join(str(exc).split())) from None
+    except RecursionError:
+        raise YamlSyntaxError(1, "YAML: nested too deeply") from None
     finally:
         loader.dispose()
     lines: dict[Path, int] = {}
     if node is not None:
-        _index(node, (), lines)
-    return Located(data, lines)
+        _index(node, (), lines, set())
+    return Located(data, lines, tuple(issues))
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> str:
     """One line out of PyYAML's multi-line message."""
     parts = [p for p in (exc.context, exc.problem) if p]
     text = "; ".join(parts) or "invalid YAML"
-    return "YAML: " + " ".join(text.split())
+    text = "YAML: " + " ".join(text.split())
+    if "constructor for the tag" in text:
+        text += " (only plain YAML is allowed, as yaml.safe_load reads it: no !! or ! tags)"
+    return text
 
 
-def _index(node: yaml.Node, path: Path, lines: dict[Path, int], line: int = 0) -> None:
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _inspect(node: yaml.Node, path: Path, issues: list[KeyIssue], stack: set[int], count: list[int], at: int) -> None:
+    """Find duplicate and non-text keys; refuse recursive aliases and alias bombs (at: where node is used)."""
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise YamlSyntaxError(_line(node), f"YAML: more than {MAX_NODES} values once aliases are expanded")
+    if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        return
+    if id(node) in stack:
+        raise YamlSyntaxError(at, "YAML: a recursive alias (a value that contains itself) has no JSON form")
+    stack.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _inspect(item, (*path, i), issues, stack, count, at if id(item) in stack else _line(item))
+    else:
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                _inspect(value_node, path, [], stack, count, _line(key_node))  # merged mappings may repeat keys
+                continue
+            if isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value
+                if key_node.tag != _STR:
+                    kind = _KINDS.get(key_node.tag, "not text")
+                    issues.append(
+                        KeyIssue((*path, key), _line(key_node), f"key {key} is read as {kind}; quote it: {key!r}")
+                    )
+                elif key in seen:
+                    issues.append(
+                        KeyIssue(
+                            (*path, key),
+                            _line(key_node),
+                            f"duplicate key (also on line {seen[key]}); YAML would keep only the last one",
+                        )
+                    )
+                else:
+                    seen[key] = _line(key_node)
+                _inspect(value_node, (*path, key), issues, stack, count, _line(key_node))
+            else:
+                issues.append(KeyIssue((*path, "?"), _line(key_node), "a key must be text, not a list or mapping"))
+    stack.discard(id(node))
+
+
+def _index(node: yaml.Node, path: Path, lines: dict[Path, int], seen: set[int], line: int = 0) -> None:
     """Record the line of node at path (or the given line), then of its children."""
-    lines[path] = line or node.start_mark.line + 1
+    lines[path] = line or _line(node)
+    if id(node) in seen:
+        return  # an alias: its insides are indexed where the anchor is; errors point here
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             if key == "<<":
                 continue
             # A block collection starts below its key: point at the key, where readers look.
-            key_line = key_node.start_mark.line + 1
-            at = key_line if not isinstance(value_node, yaml.ScalarNode) else 0
-            _index(value_node, (*path, key), lines, at)
+            at = _line(key_node) if not isinstance(value_node, yaml.ScalarNode) else 0
+            _index(value_node, (*path, key), lines, seen, at)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, (*path, i), lines)
+            _index(item, (*path, i), lines, seen)
