@@ -10,7 +10,7 @@ from .errors import DurationError
 
 _UNIT_MS = {"h": Decimal(3_600_000), "m": Decimal(60_000), "s": Decimal(1000), "ms": Decimal(1)}
 _NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
-_BARE = re.compile(_NUMBER)
+_BARE = re.compile(rf"{_NUMBER}(?:[eE][-+]?\d+)?")  # JSON writes some floats so: 1e-05
 _PART = re.compile(rf"({_NUMBER})(ms|h|m|s)")
 _ORDER = ["h", "m", "s", "ms"]
 _HINT = "use seconds as a number, or a form like 250ms, 12s, 1m30s, 1h"

@@ -164,7 +164,6 @@ class Scenario:
 
 _VAR_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PATH_RE = re.compile(r"^/[A-Za-z0-9/_.~-]*$")
-_STATUS_LIST = ", ".join(STATUSES)
 
 
 def _one_of(choices: Iterable[str]) -> validate.OneOf:
@@ -361,7 +360,9 @@ class StaticJobSchema(_Strict):
     startTime = fields.Integer(strict=True, validate=validate.Range(min=0, error="may not be negative"))
     vars = MapField(LiteralVarField(), load_default=dict)
     params = MapField(JsonField(), load_default=dict)
-    speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False, error="must be more than 0"))
+    speed = fields.Float(
+        allow_nan=False, validate=validate.Range(min=0, min_inclusive=False, error="must be more than 0")
+    )
 
 
 class ScenarioSchema(_Strict):
@@ -370,9 +371,7 @@ class ScenarioSchema(_Strict):
     )
     description = fields.String(load_default="")
     job = fields.Nested(JobSchema, required=True, error_messages=_required("required: a mapping with at least type"))
-    vars = MapField(
-        VarField(), key_re=_VAR_NAME_RE, key_hint="use letters, digits and _", load_default=dict
-    )
+    vars = MapField(VarField(), key_re=_VAR_NAME_RE, key_hint="use letters, digits and _", load_default=dict)
     trigger = fields.Nested(TriggerSchema, load_default=None)
     timeline = fields.List(
         fields.Nested(EventSchema),
@@ -404,6 +403,7 @@ _FRIENDLY = {
     "Invalid input type.": "must be a mapping (key: value lines)",
     "Invalid type.": "must be a mapping (key: value lines)",
     "Missing data for required field.": "required key is missing",
+    "Special numeric values (nan or infinity) are not permitted.": "must be a finite number",
 }
 
 
@@ -619,7 +619,9 @@ def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
     except yamlsrc.YamlSyntaxError as exc:
         raise ScenarioErrors([ScenarioError(file, exc.line, "", exc.message)]) from None
     if located.issues:
-        raise ScenarioErrors([ScenarioError(file, i.line, field_path(i.path), i.message) for i in located.issues])
+        raise ScenarioErrors(
+            [ScenarioError(file, i.line, _one_line(field_path(i.path)), _one_line(i.message)) for i in located.issues]
+        )
     if not isinstance(located.data, dict):
         kind = _KIND_OF.get(type(located.data), type(located.data).__name__)
         line = located.line_of(())
@@ -633,9 +635,17 @@ def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
         pairs = [(path, _FRIENDLY.get(message, message)) for path, message in _flatten(exc.messages)]
     except _Problems as exc:
         pairs = exc.problems
-    errors = [ScenarioError(file, located.line_of(path), field_path(path), message) for path, message in pairs]
+    errors = [
+        ScenarioError(file, located.line_of(path), _one_line(field_path(path)), _one_line(message))
+        for path, message in pairs
+    ]
     errors.sort(key=lambda e: e.line)
     raise ScenarioErrors(errors)
+
+
+def _one_line(text: str) -> str:
+    """Every error is one line: line breaks inside keys or values are shown escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 _KIND_OF: dict[type, str] = {
@@ -660,10 +670,12 @@ def load_file(path: str | Path, label: str | None = None) -> Scenario:
 
 
 def load_object(data: Mapping[str, Any], file: str = "<api>") -> Scenario:
-    """A scenario given as a mapping (e.g. JSON), validated like a file."""
-    import json
+    """A scenario given as a mapping (e.g. JSON), validated like a file (lines are of its YAML form)."""
+    import yaml
 
-    return load_text(json.dumps(data, indent=1), file, str(data.get("name", "")) or "scenario")
+    # YAML, not JSON text: YAML 1.1 would read JSON's 1e-05 or 1e+16 back as strings.
+    text = yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return load_text(text, file, str(data.get("name", "")) or "scenario")
 
 
 def scenario_files(folder: Path) -> list[Path]:
