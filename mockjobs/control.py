@@ -369,3 +369,18 @@ def _refresh() -> int | None:
     """Seconds between reloads of the dashboard (?refresh=N, 1 to 3600), or None."""
     raw = request.args.get("refresh", "")
     return min(int(raw), 3600) if raw.isdigit() and int(raw) > 0 else None
+
+
+@dashboard_bp.app_template_filter("seconds")
+def seconds_text(value: float) -> str:
+    """Seconds for people: 0.25s, 1m6.311s, 3h2m1s, or 1267d 4h beyond a day."""
+    if value >= 86_400:
+        days, rest = divmod(int(value), 86_400)
+        return f"{days}d {rest // 3600}h"
+    return format_ms(round(value * 1000, 3))
+
+
+@dashboard_bp.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon: an empty answer, so browsers log no 404."""
+    return Response(status=204)
