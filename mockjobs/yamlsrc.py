@@ -54,13 +54,27 @@ class YamlSyntaxError(Exception):
         super().__init__(f"{line}: {message}")
 
 
+# libyaml's parser when PyYAML has it (several times faster), with the same safe constructor.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load(text: str) -> Located:
     """Parse text as yaml.safe_load would and index each value's line by its path.
 
     Duplicate keys and keys that are not text (``1:``, ``on:``, ``2024-01-01:``) are kept
     as issues; recursive aliases and runaway alias expansion raise YamlSyntaxError.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        return _load(text, _Loader)
+    except YamlSyntaxError:
+        if _Loader is yaml.SafeLoader:
+            raise
+    return _load(text, yaml.SafeLoader)  # the pure parser words its errors best
+
+
+def _load(text: str, loader_class: type) -> Located:
+    """load() with one loader class."""
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         issues: list[KeyIssue] = []
