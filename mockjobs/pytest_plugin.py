@@ -70,9 +70,9 @@ _INSTANCE = pytest.StashKey["_Instance"]()
 class MockjobsServerError(Exception):
     """The mock server raised an unexpected exception while serving this test.
 
-    Raised in the test that was running (its ``__cause__`` is the server-side exception, with
-    its traceback), by :meth:`MockJobs.check` and after the test body; a test that fails
-    anyway gets the server's tracebacks as a report section instead.
+    Raised by :meth:`MockJobs.check`; its ``__cause__`` is the server-side exception, with its
+    traceback. Without a check, the test fails after its body with the server's tracebacks;
+    a test that fails anyway gets them as a "mockjobs server errors" report section.
     """
 
 
@@ -105,6 +105,13 @@ def _describe_errors(errors: Sequence[BaseException]) -> str:
     return "\n".join("".join(traceback.format_exception(type(e), e, e.__traceback__)) for e in errors)
 
 
+def _failure(errors: Sequence[BaseException]) -> BaseException:
+    """A test failure showing the server's tracebacks (and no pytest internals)."""
+    names = ", ".join(sorted({type(e).__name__ for e in errors}))
+    text = f"mockjobs: the mock server raised {names} while serving this test:\n\n" + _describe_errors(errors)
+    return pytest.fail.Exception(text.rstrip(), pytrace=False)
+
+
 def _server_error(errors: Sequence[BaseException]) -> MockjobsServerError:
     """One exception for every error the server raised, caused by the first."""
     first = errors[0]
@@ -124,9 +131,11 @@ class _Instance:
 
     def __init__(self, folders: Sequence[Path], config: Mapping[str, Any], state_dir: Path) -> None:
         from mockjobs import create_app
+        from mockjobs.config import DEFAULTS
 
-        cfg = {str(k).upper(): v for k, v in config.items()}
-        cfg.setdefault("RELOAD_INTERVAL", 0)  # the per-test reset rescans the folders
+        # Every key is given, so MOCKJOBS_* variables of the developer's shell never apply.
+        cfg: dict[str, Any] = dict(DEFAULTS, RELOAD_INTERVAL=0)  # the per-test reset rescans
+        cfg.update((str(k).upper(), v) for k, v in config.items())
         cfg.update(SCENARIOS=[str(f) for f in folders], BUNDLED=True, STATE=str(state_dir / "state.db"))
         self.folders = tuple(folders)
         self.app: Flask = create_app(cfg)
@@ -231,9 +240,14 @@ class MockjobsServer:
         return instance
 
     def stop(self) -> None:
-        """Stop serving and wait for the server thread."""
+        """Stop serving, wait for the server thread, close this thread's files."""
         self._server.shutdown()
         self._thread.join(timeout=10)
+        for instance in self._instances.values():
+            instance.service.journal.close()
+            close = getattr(instance.service.store, "close", None)
+            if close is not None:
+                close()
 
 
 # --------------------------------------------------------------------------- the test-side API
@@ -452,8 +466,8 @@ class MockJob:
         mock = [e["time"] for e in entries]
         return PollStats(
             count=summary["count"],
-            intervals=tuple((b - a) / 1000 for a, b in zip(real, real[1:])),
-            clock_intervals=tuple((b - a) / 1000 for a, b in zip(mock, mock[1:])),
+            intervals=tuple((b - a) / 1000 for a, b in zip(real, real[1:], strict=False)),
+            clock_intervals=tuple((b - a) / 1000 for a, b in zip(mock, mock[1:], strict=False)),
             min_interval=summary["intervals"]["min"],
             median_interval=summary["intervals"]["median"],
             max_interval=summary["intervals"]["max"],
@@ -628,8 +642,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """The ini option and the command-line option for scenario folders."""
     parser.addini(
         _INI,
-        "scenario folders the mockjobs fixture serves besides the bundled scenarios "
-        "(relative to the ini file)",
+        "scenario folders the mockjobs fixture serves besides the bundled scenarios (relative to the ini file)",
         type="paths",
         default=[],
     )
@@ -654,23 +667,27 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """After the test body: raise what the mock server raised while serving it."""
+    """After the test body: raise what the mock server raised while serving it.
+
+    An old-style hook wrapper, so that the plugin loads with any pluggy that pytest 7+ brings.
+    """
+    outcome = yield
     instance = item.stash.get(_INSTANCE, None)
     if instance is None:
-        return (yield)
-    try:
-        result = yield
-    except BaseException:
-        errors = instance.take_errors()
-        if errors:
-            item.add_report_section("call", "mockjobs server errors", _describe_errors(errors))
-        raise
+        return
     errors = instance.take_errors()
-    if errors:
-        raise _server_error(errors)
-    return result
+    if not errors:
+        return
+    if outcome.excinfo is not None:  # failed anyway: show the server's side too
+        item.add_report_section("call", "mockjobs server errors", _describe_errors(errors))
+        return
+    exc = _failure(errors)
+    force = getattr(outcome, "force_exception", None)  # pluggy >= 1.1
+    if force is None:
+        raise exc
+    force(exc)
 
 
 def _configured_folders(config: pytest.Config) -> list[Path]:
@@ -744,8 +761,8 @@ def _mockjobs_instance(request: pytest.FixtureRequest, mockjobs_server: Mockjobs
     request.node.stash[_INSTANCE] = instance
     yield instance
     errors = instance.take_errors()
-    if errors:
-        raise _server_error(errors)
+    if errors:  # raised after the test body, e.g. while other fixtures tore down
+        raise _failure(errors)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Runnable examples of the mockjobs pytest plugin (collected with the rest of the suite)."""
