@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--speed", type=float, default=1.0, help="default speed of new jobs (default 1)")
     serve.add_argument("--state", help="SQLite file that keeps jobs and clock across restarts")
     serve.add_argument("--bundled", action="store_true", help="serve the bundled scenarios beside the DIRs")
+    serve.add_argument(
+        "--auth", action="store_true", help="token security: generateToken, then a token on each request"
+    )
+    serve.add_argument(
+        "--user", default="admin:admin", metavar="NAME:PASSWORD", help="the user of --auth (admin:admin)"
+    )
     serve.add_argument("--http-errors", action="store_true", help="answer ArcGIS errors with real HTTP statuses")
     serve.add_argument(
         "--reload-interval", type=float, default=1.0, help="seconds between scans for scenario edits (0: off)"
@@ -126,6 +132,8 @@ def _serve(args: argparse.Namespace) -> int:
         "SPEED": args.speed,
         "STATE": state,
         "HTTP_ERRORS": args.http_errors,
+        "AUTH": args.auth,
+        "USER": args.user,
         "RELOAD_INTERVAL": args.reload_interval,
     }
     master = os.getpid()

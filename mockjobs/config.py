@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "SPEED": 1.0,
     "STATE": None,  # SQLite file; None: a temporary one per server
     "HTTP_ERRORS": False,  # real HTTP statuses on ArcGIS errors instead of 200
+    "AUTH": False,  # token security: generateToken, and a token on every other request under CTX
+    "USER": "admin:admin",  # NAME:PASSWORD that generateToken accepts
     "RELOAD_INTERVAL": 1.0,  # seconds between scans of the scenario folders; 0: never
     "CURRENT_VERSION": 11.3,
     "FULL_VERSION": "11.3.0",

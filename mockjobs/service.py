@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import timeline
+from .auth import Credentials, Tokens
 from .catalog import Registry
 from .clock import ClockState, TimeSource
 from .errors import BadRequest, Conflict, NotFound
@@ -39,6 +40,9 @@ class MockService:
         self.journal = journal
         self.time = time
         self.speed = float(cfg["SPEED"])
+        self.tokens = Tokens(
+            Credentials.parse(str(cfg["USER"])), store.meta_default("token_secret", Tokens.new_secret())
+        )
         self.server_start = int(store.meta_default("server_start", str(self.now())))
         self.seed_static()
 

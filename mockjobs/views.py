@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from werkzeug.exceptions import HTTPException
 
 from . import formats, timeline
+from .auth import DEFAULT_MINUTES, TokenError, token_from
 from .errors import BadRequest, Conflict, MockjobsError, NotFound
 from .formats import Format
 from .service import MockService
@@ -44,9 +45,19 @@ def indent() -> int:
     return int(current_app.config["PJSON_INDENT"])
 
 
+_OPEN_ENDPOINTS = frozenset({"arcgis.site_root", "arcgis.generate_token"})
+
+
 @bp.before_request
-def choose_format() -> None:
+def choose_format_and_check_token() -> None:
     g.fmt = formats.negotiate(request)  # FormatError is answered by the app's handler
+    if current_app.config["AUTH"] and request.endpoint not in _OPEN_ENDPOINTS:
+        m = mock()
+        try:
+            m.tokens.check(token_from(request.values, request.headers), m.now())
+        except TokenError as exc:
+            g.journal = {"kind": "denied"}
+            raise ArcgisError(exc.code, exc.message, exc.details) from None
 
 
 def answer(obj: Any, template: str, **context: Any) -> Response:
@@ -70,6 +81,11 @@ def site_root() -> Response:
         "owningSystemUrl": owning,
         "authInfo": {"isTokenBasedSecurity": False},
     }
+    if cfg["AUTH"]:
+        doc["authInfo"] = {
+            "isTokenBasedSecurity": True,
+            "tokenServicesUrl": request.host_url.rstrip("/") + cfg["CONTEXT"] + "/tokens/generateToken",
+        }
     g.journal = {"kind": "root"}
     return answer(doc, "root.html")
 
@@ -80,6 +96,27 @@ def jobs() -> Response:
     g.journal = {"kind": "jobs"}
     ids = mock().store.job_ids()
     return answer({"asyncJobs": ids}, "jobs.html")
+
+
+@bp.route("/tokens/generateToken", methods=["GET", "POST"])
+def generate_token() -> Response:
+    """A token for the configured user (only with token security on; 404 otherwise)."""
+    if not current_app.config["AUTH"]:
+        g.journal = {"kind": "other"}
+        raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
+    g.journal = {"kind": "token"}
+    values = request.values
+    raw = values.get("expiration") or DEFAULT_MINUTES
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise ArcgisError(400, "Unable to generate token.", [f"Invalid expiration {raw!r}: minutes."]) from None
+    m = mock()
+    try:
+        token, expires = m.tokens.issue(values.get("username", ""), values.get("password", ""), minutes, m.now())
+    except TokenError as exc:
+        raise ArcgisError(exc.code, exc.message, exc.details) from None
+    return answer({"token": token, "expires": expires, "ssl": False}, "token.html")
 
 
 # Encoded documents per worker: a job's document only changes when it passes an event or is

@@ -1,0 +1,98 @@
+"""Token security as ArcGIS does it: generateToken, then a token on every request.
+
+Tokens are signed, not stored: `<user>.<expires ms>.<signature>`, the signature an HMAC with a
+secret kept in the shared store, so every worker of a server accepts every worker's tokens.
+Expiry is judged on the mock clock, so a test can expire a token by advancing the clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from .errors import MockjobsError
+
+DEFAULT_MINUTES = 60
+MAX_MINUTES = 60 * 24 * 365
+
+
+class TokenError(MockjobsError):
+    """A request without a usable token: code 499 (missing) or 498 (invalid or expired)."""
+
+    def __init__(self, code: int, message: str, details: list[str]) -> None:
+        self.code = code
+        self.message = message
+        self.details = details
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The one user the mock knows."""
+
+    username: str
+    password: str
+
+    @classmethod
+    def parse(cls, text: str) -> Credentials:
+        """NAME:PASSWORD."""
+        name, sep, password = text.partition(":")
+        if not sep or not name or not password:
+            raise MockjobsError(f"user must be NAME:PASSWORD, not {text!r}")
+        return cls(name, password)
+
+
+class Tokens:
+    """Issues and checks tokens for one server."""
+
+    def __init__(self, credentials: Credentials, secret: str) -> None:
+        self.credentials = credentials
+        self._key = secret.encode()
+
+    @staticmethod
+    def new_secret() -> str:
+        """A fresh signing secret."""
+        return secrets.token_hex(32)
+
+    def _sign(self, payload: str) -> str:
+        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+    def issue(self, username: str, password: str, minutes: float, now_ms: int) -> tuple[str, int]:
+        """(token, expires ms) for the right credentials; TokenError 400 otherwise."""
+        user_ok = hmac.compare_digest(username.encode(), self.credentials.username.encode())
+        password_ok = hmac.compare_digest(password.encode(), self.credentials.password.encode())
+        if not (user_ok and password_ok):
+            raise TokenError(400, "Unable to generate token.", ["Invalid username or password."])
+        minutes = min(max(minutes, 1), MAX_MINUTES)
+        expires = now_ms + int(minutes * 60_000)
+        payload = f"{base64.urlsafe_b64encode(username.encode()).decode().rstrip('=')}.{expires}"
+        return f"{payload}.{self._sign(payload)}", expires
+
+    def check(self, token: str | None, now_ms: int) -> None:
+        """Raise TokenError 499 when token is missing, 498 when it is wrong or expired."""
+        if not token:
+            raise TokenError(499, "Token Required", [])
+        payload, _, signature = token.rpartition(".")
+        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+            raise TokenError(498, "Invalid token.", ["Invalid token."])
+        try:
+            expires = int(payload.rpartition(".")[2])
+        except ValueError:
+            raise TokenError(498, "Invalid token.", ["Invalid token."]) from None
+        if expires <= now_ms:
+            raise TokenError(498, "Invalid token.", ["Token has expired."])
+
+
+def token_from(values: dict[str, str], headers: dict[str, str]) -> str | None:
+    """The token of a request: `token` parameter, X-Esri-Authorization or Authorization Bearer."""
+    if values.get("token"):
+        return values["token"]
+    for header in ("X-Esri-Authorization", "Authorization"):
+        scheme, _, value = (headers.get(header) or "").partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return None
