@@ -12,15 +12,16 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from .clock import ClockState
 from .errors import Conflict, NotFound
+from .generation import Generation
 from .timeline import Job
 
 SCHEMA = """
@@ -89,6 +90,9 @@ def _after_fork_in_child() -> None:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
 
+T = TypeVar("T")
+_CACHE_MAX = 50_000  # cached reads per worker before the cache starts afresh
+
 _JOB_COLUMNS = "job_id, scenario, version, vars, params, start_ms, speed, cancel_at, static, seq, rev, created_ms"
 
 
@@ -124,6 +128,9 @@ class SqliteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self.generation = Generation(self.path.with_name(self.path.name + ".gen"))
+        self._cache: dict[Any, tuple[int, Any]] = {}
+        self._sources: dict[str, tuple[str, str, str]] = {}
         self._db().executescript(SCHEMA)
 
     # ------------------------------------------------------------------ connections
@@ -143,15 +150,29 @@ class SqliteStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the write lock at once."""
+        """A write transaction that takes the write lock at once; readers' caches expire after it."""
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self.generation.writing():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _cached(self, key: Any, load: Callable[[], T]) -> T:
+        """load(), or what it gave under the same write generation (no write since, by anyone)."""
+        gen = self.generation.value()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == gen:
+            return hit[1]
+        value = load()
+        if self.generation.value() == gen:  # nobody wrote while we read: safe to keep
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[key] = (gen, value)
+        return value
 
     def close(self) -> None:
         """Close this thread's connection."""
@@ -219,6 +240,9 @@ class SqliteStore:
 
     def get_job(self, job_id: str) -> Job | None:
         """One job by id."""
+        return self._cached(("job", job_id), lambda: self._read_job(job_id))
+
+    def _read_job(self, job_id: str) -> Job | None:
         row = self._db().execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         return self._job(row) if row else None
 
@@ -228,7 +252,10 @@ class SqliteStore:
 
     def job_ids(self) -> list[str]:
         """Every job id, in creation order."""
-        return [r[0] for r in self._db().execute("SELECT job_id FROM jobs ORDER BY seq")]
+        ids = self._cached(
+            "job_ids", lambda: [r[0] for r in self._db().execute("SELECT job_id FROM jobs ORDER BY seq")]
+        )
+        return list(ids)
 
     def count_jobs(self) -> int:
         """How many jobs there are."""
@@ -270,8 +297,13 @@ class SqliteStore:
 
     def get_source(self, version: str) -> tuple[str, str, str] | None:
         """(name, file, text) of a kept scenario version."""
-        row = self._db().execute("SELECT name, file, text FROM sources WHERE version = ?", (version,)).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        kept = self._sources.get(version)  # a version's text never changes
+        if kept is None:
+            row = self._db().execute("SELECT name, file, text FROM sources WHERE version = ?", (version,)).fetchone()
+            if row is None:
+                return None
+            kept = self._sources[version] = (row[0], row[1], row[2])
+        return kept
 
     def add_scenario(self, name: str, version: str) -> None:
         """Register a scenario added through the API (its text kept by put_source)."""
@@ -284,12 +316,16 @@ class SqliteStore:
 
     def added_scenarios(self) -> list[tuple[str, str]]:
         """(name, version) of the scenarios added through the API, oldest first."""
-        return [(r[0], r[1]) for r in self._db().execute("SELECT name, version FROM added_scenarios ORDER BY seq")]
+        query = "SELECT name, version FROM added_scenarios ORDER BY seq"
+        return list(self._cached("added", lambda: [(r[0], r[1]) for r in self._db().execute(query)]))
 
     # ------------------------------------------------------------------ clock and meta
 
     def clock(self) -> ClockState:
         """The mock clock's state."""
+        return self._cached("clock", self._read_clock)
+
+    def _read_clock(self) -> ClockState:
         row = self._db().execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
         if row is None:
             return ClockState()

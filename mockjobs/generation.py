@@ -1,0 +1,57 @@
+"""A write counter shared by every worker, so readers can cache what has not changed.
+
+Writers bump it after each committed write; a reader tags what it caches with the counter it
+read before and after its read, and trusts an entry only while the counter still says so.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_COUNTER = struct.Struct("<Q")
+
+
+class Generation:
+    """A 64-bit counter in a small memory-mapped file beside the state database."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._pid = 0
+        self._fd = -1
+        self._map: mmap.mmap | None = None
+        self._lock = threading.Lock()
+        self._open()
+
+    def _open(self) -> None:
+        """Map the file in this process (after a fork, a process opens its own lock)."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if os.fstat(fd).st_size < _COUNTER.size:
+            os.ftruncate(fd, _COUNTER.size)
+        self._fd, self._pid = fd, os.getpid()
+        self._map = mmap.mmap(fd, _COUNTER.size)
+
+    def value(self) -> int:
+        """The counter now."""
+        assert self._map is not None
+        return _COUNTER.unpack_from(self._map, 0)[0]
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writers' lock around a write, then bump the counter once it is done."""
+        if self._pid != os.getpid():
+            self._open()
+        with self._lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                assert self._map is not None
+                _COUNTER.pack_into(self._map, 0, self.value() + 1)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)

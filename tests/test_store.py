@@ -1,0 +1,78 @@
+"""The SQLite store: what one worker writes, every other worker reads, caches or not."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from mockjobs.clock import ClockState
+from mockjobs.errors import Conflict
+from mockjobs.generation import Generation
+from mockjobs.store import SqliteStore
+from mockjobs.timeline import Job
+
+
+def job(job_id: str = "j1", start: int = 1000) -> Job:
+    """A plain job."""
+    return Job(job_id=job_id, scenario="s", version="v1", vars={"a": 1}, params={}, start_ms=start)
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> tuple[SqliteStore, SqliteStore]:
+    """Two stores on one file, as two workers of one server have."""
+    path = tmp_path / "state.db"
+    return SqliteStore(path), SqliteStore(path)
+
+
+def test_a_write_through_one_store_is_read_by_the_other_despite_its_cache(two) -> None:
+    a, b = two
+    assert b.get_job("j1") is None  # cached as absent
+    added = a.add_job(job())
+    assert b.get_job("j1") == added
+    moved = a.update_job(added, start_ms=500)
+    assert b.get_job("j1").start_ms == 500 == moved.start_ms
+    a.set_clock(ClockState(0, 42))
+    assert b.clock() == ClockState(0, 42)
+    assert a.delete_job("j1") is True
+    assert b.get_job("j1") is None
+    assert b.job_ids() == []
+
+
+def test_reads_without_writes_come_from_the_cache(two) -> None:
+    a, b = two
+    a.add_job(job())
+    first = b.get_job("j1")
+    assert b.get_job("j1") is first  # the same object: no new read
+    gen = b.generation.value()
+    a.set_clock(ClockState(5, None))
+    assert b.generation.value() == gen + 1
+    assert b.get_job("j1") is not first and b.get_job("j1") == first
+
+
+def test_stale_update_is_refused(two) -> None:
+    a, b = two
+    added = a.add_job(job())
+    a.update_job(added, start_ms=1)
+    with pytest.raises(Conflict):
+        b.update_job(added, start_ms=2)  # b's copy is one revision behind
+
+
+def _bump(path: str, times: int) -> None:
+    store = SqliteStore(path)
+    for i in range(times):
+        store.set_clock(ClockState(i, None))
+
+
+def test_concurrent_writers_in_other_processes_lose_no_generation(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.db")
+    SqliteStore(path)
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_bump, args=(path, 50)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert Generation(path + ".gen").value() == 150  # each write counted once
