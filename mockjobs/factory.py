@@ -16,6 +16,7 @@ from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
 from .errors import BadRequest, Conflict, MockjobsError, NotFound
+from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
 from .journal import Journal
 from .service import MockService
@@ -60,14 +61,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(control.dashboard_bp)
     _install_hooks(app, service)
     _install_error_handlers(app)
+    docs = app.extensions["mockjobs.docs"] = DocumentCache()
+    if not cfg["AUTH"]:  # with tokens on, every request goes through Flask's token check
+        app.wsgi_app = FastPath(app.wsgi_app, service, docs, cfg["CONTEXT"], int(cfg["PJSON_INDENT"]))  # type: ignore[method-assign]
     return app
 
 
 def _install_hooks(app: Flask, service: MockService) -> None:
     context = app.config["CONTEXT"]
     interval = float(app.config["RELOAD_INTERVAL"])
-    journal_on = bool(app.config["JOURNAL"])
-    counter = iter(range(1, 1 << 62))
 
     def on_change() -> None:
         service.seed_static()
@@ -81,31 +83,15 @@ def _install_hooks(app: Flask, service: MockService) -> None:
         response.headers["X-Mockjobs-Worker"] = str(os.getpid())  # which worker process answered
         return response
 
-    if not journal_on:
-        return
-
     @app.after_request
     def journal(response: Response) -> Response:
         path = request.path
         if path.startswith("/__mock") or not path.startswith(context):
             return response
-        extra = g.get("journal") or {}
-        entry = {
-            "n": next(counter),
-            "real": service.real_ms(),
-            "time": extra.get("now") or service.now(),
-            "method": request.method,
-            "path": path,
-            "query": request.query_string.decode("latin-1"),
-            "f": request.values.get("f", "html"),
-            "http": response.status_code,
-            "worker": os.getpid(),
-        }
-        entry.update((k, v) for k, v in extra.items() if k != "now")
-        try:
-            service.journal.record(entry)
-        except OSError:
-            log.exception("could not write the request journal")
+        fmt = g.get("fmt")
+        f = fmt.name if fmt is not None else request.values.get("f", "html")
+        query = request.query_string.decode("latin-1")
+        service.record(request.method, path, query, f, response.status_code, g.get("journal") or {})
         return response
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ from .journal import Journal, poll_summary
 from .scenarios import JOB_ID_RE, Scenario, load_text, new_job_id
 from .store import Store
 from .timeline import Job, State
+
+log = logging.getLogger("mockjobs")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class MockService:
         self.journal = journal
         self.time = time
         self.speed = float(cfg["SPEED"])
+        self._journal_on = bool(cfg["JOURNAL"])
+        self._entries = itertools.count(1)
         self.tokens = Tokens(
             Credentials.parse(str(cfg["USER"])), store.meta_default("token_secret", Tokens.new_secret())
         )
@@ -235,6 +241,27 @@ class MockService:
         self.journal.clear()
 
     # ------------------------------------------------------------------ reports
+
+    def record(self, method: str, path: str, query: str, f: str, http: int, note: Mapping[str, Any]) -> None:
+        """Journal one request under the context; note adds kind, jobId, status (and now, if known)."""
+        if not self._journal_on:
+            return
+        entry = {
+            "n": next(self._entries),
+            "real": self.real_ms(),
+            "time": note.get("now") or self.now(),
+            "method": method,
+            "path": path,
+            "query": query,
+            "f": f,
+            "http": http,
+            "worker": os.getpid(),
+        }
+        entry.update((k, v) for k, v in note.items() if k != "now")
+        try:
+            self.journal.record(entry)
+        except OSError:
+            log.exception("could not write the request journal")
 
     def polls(self, job: Job) -> dict[str, Any]:
         """Poll cadence of a job, from the journal."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
@@ -11,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from . import formats, timeline
 from .auth import DEFAULT_MINUTES, TokenError, token_from
 from .errors import BadRequest, Conflict, MockjobsError, NotFound
+from .fastpath import DocumentCache
 from .formats import Format
 from .service import MockService
 
@@ -119,50 +119,35 @@ def generate_token() -> Response:
     return answer({"token": token, "expires": expires, "ssl": False}, "token.html")
 
 
-# Encoded documents per worker: a job's document only changes when it passes an event or is
-# moved, so (job seq, revision, position, format) names the exact bytes.
-_CACHE_SIZE = 4096
-
-
-def _doc_cache() -> OrderedDict[tuple[Any, ...], bytes]:
-    cache = current_app.extensions.get("mockjobs.docs")
-    if cache is None:
-        cache = current_app.extensions["mockjobs.docs"] = OrderedDict()
-    return cache
-
-
 @bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])
 def job(job_id: str) -> Response:
+    """The job document for now (GET or POST, any format)."""
     m = mock()
-    found = m.store.get_job(job_id)
-    if found is None:
-        g.journal = {"kind": "poll", "jobId": job_id}
-        raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
-    now = m.now()
-    sc = m.scenario_of(found)
-    pos = timeline.position(sc, found, now)
-    st = timeline.state_at(sc, found, pos)
-    g.journal = {
-        "kind": "poll" if request.method in ("GET", "POST") else "other",
-        "jobId": job_id,
-        "seq": found.seq,
-        "status": st.status,
-        "terminal": st.terminal,
-        "now": now,
-    }
     f = fmt()
-    if f.is_html:
-        doc = timeline.render(sc, found, st)
-        return Response(render_template("job.html", doc=doc, scenario=sc, state=st), mimetype="text/html")
-    key = (found.seq, found.rev, pos.main, pos.cancel, f.name)
-    cache = _doc_cache()
-    body = cache.get(key)
-    if body is None:
-        body = formats.encode(timeline.render(sc, found, st), f, indent())
-        cache[key] = body
-        if len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
-    return formats.wrap(body, f)
+    if not f.is_html:
+        docs: DocumentCache = current_app.extensions["mockjobs.docs"]
+        found = docs.encoded(m, job_id, f, indent())
+        if found is not None:
+            body, note = found
+            g.journal = note if request.method in ("GET", "POST") else {**note, "kind": "other"}
+            return formats.wrap(body, f)
+    else:
+        job = m.store.get_job(job_id)
+        if job is not None:
+            v = m.view(job)
+            g.journal = {
+                "kind": "poll" if request.method in ("GET", "POST") else "other",
+                "jobId": job_id,
+                "seq": job.seq,
+                "status": v.state.status,
+                "terminal": v.state.terminal,
+                "now": v.now,
+            }
+            doc = timeline.render(v.scenario, job, v.state)
+            page = render_template("job.html", doc=doc, scenario=v.scenario, state=v.state)
+            return Response(page, mimetype="text/html")
+    g.journal = {"kind": "poll", "jobId": job_id}
+    raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
 
 
 def _allowed_methods(rest: str) -> list[str]:
