@@ -15,7 +15,7 @@ from .catalog import Registry
 from .clock import ClockState, TimeSource
 from .errors import BadRequest, Conflict, NotFound
 from .journal import Journal, poll_summary
-from .scenarios import JOB_ID_RE, Scenario, load_text, new_job_id
+from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_text, new_job_id
 from .store import Store
 from .timeline import Job, State
 
@@ -92,24 +92,25 @@ class MockService:
 
     def static_jobs(self) -> list[Job]:
         """The static jobs of the current scenario files, as fresh jobs."""
-        out = []
-        now = self.real_ms()
-        for sc in self.registry.catalog.scenarios.values():
-            for sj in sc.jobs:
-                out.append(
-                    Job(
-                        job_id=sj.job_id,
-                        scenario=sc.name,
-                        version=sc.version,
-                        vars=sc.resolve_vars(sj.vars),
-                        params=dict(sj.params),
-                        start_ms=sj.start_time if sj.start_time is not None else self.server_start,
-                        speed=sj.speed or 1.0,
-                        static=True,
-                        created_ms=now,
-                    )
-                )
-        return out
+        return [
+            self._static_job(sc, sj, self.server_start)
+            for sc in self.registry.catalog.scenarios.values()
+            for sj in sc.jobs
+        ]
+
+    def _static_job(self, sc: Scenario, sj: StaticJob, default_start: int) -> Job:
+        """A scenario's static job, starting at its fixed startTime or at default_start."""
+        return Job(
+            job_id=sj.job_id,
+            scenario=sc.name,
+            version=sc.version,
+            vars=sc.resolve_vars(sj.vars),
+            params=dict(sj.params),
+            start_ms=sj.start_time if sj.start_time is not None else default_start,
+            speed=sj.speed or 1.0,
+            static=True,
+            created_ms=self.real_ms(),
+        )
 
     def seed_static(self) -> None:
         """Create the static jobs that do not exist yet (at start and after a reload)."""
@@ -130,21 +131,8 @@ class MockService:
         if taken:
             raise Conflict(f"job {taken[0]} already exists")
         self.registry.add(text, file)
-        now = self.real_ms()
-        self.store.seed_jobs(
-            Job(
-                job_id=sj.job_id,
-                scenario=sc.name,
-                version=sc.version,
-                vars=sc.resolve_vars(sj.vars),
-                params=dict(sj.params),
-                start_ms=sj.start_time if sj.start_time is not None else self.now(),
-                speed=sj.speed or 1.0,
-                static=True,
-                created_ms=now,
-            )
-            for sj in sc.jobs
-        )
+        now = self.now()
+        self.store.seed_jobs(self._static_job(sc, sj, now) for sj in sc.jobs)
         return sc
 
     def create(

@@ -12,9 +12,17 @@ from flask.testing import FlaskClient
 
 from mockjobs import create_app
 from mockjobs.clock import ManualTime
+from tests import servers
+from tests.servers import Launcher
 
 REPO = Path(__file__).resolve().parent.parent
 START_MS = 1_700_000_000_000
+
+
+@pytest.fixture
+def launch(request: pytest.FixtureRequest) -> Launcher:
+    """Starts real servers (mockjobs serve, gunicorn); stops them all when the test ends."""
+    return servers.launcher(request)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests import servers
 from tests.servers import Launcher
 
 JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
@@ -102,8 +101,7 @@ def test_bad_user_setting_is_a_clear_error(make_app) -> None:
 
 
 @pytest.mark.slow
-def test_serve_auth_tokens_work_across_workers(request: pytest.FixtureRequest) -> None:
-    launch: Launcher = servers.launcher(request)
+def test_serve_auth_tokens_work_across_workers(launch: Launcher) -> None:
     srv = launch.serve("--auth", "--user", "ops:pw", "--workers", "2")
     assert srv.get(JOB_URL, params={"f": "json"}).json()["error"]["code"] == 499
     pids = srv.worker_pids(2)

@@ -45,12 +45,6 @@ BETA = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def launch(request: pytest.FixtureRequest) -> Launcher:
-    """Starts servers; stops them all when the test ends."""
-    return servers.launcher(request)
-
-
 def last_message(r: requests.Response) -> str | None:
     """The last timeline message of a /__mock/scenarios/<name> answer (None if there is none)."""
     return r.json()["timeline"][-1]["message"] if r.status_code == 200 else None

@@ -28,12 +28,6 @@ MINE = textwrap.dedent(
 
 
 @pytest.fixture
-def launch(request: pytest.FixtureRequest) -> Launcher:
-    """Starts servers; stops them all when the test ends."""
-    return servers.launcher(request)
-
-
-@pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """A scenario folder with one scenario, 'mine', that has one static job."""
     d = tmp_path / "scn"

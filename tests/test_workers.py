@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
 from tests.servers import Launcher, Server, wait_until
 
 pytestmark = pytest.mark.slow
@@ -34,12 +33,6 @@ STEPS = textwrap.dedent(
         startTime: 1590523221196
     """
 )
-
-
-@pytest.fixture
-def launch(request: pytest.FixtureRequest) -> Launcher:
-    """Starts servers; stops them all when the test ends."""
-    return servers.launcher(request)
 
 
 @pytest.fixture

@@ -6,18 +6,11 @@ import re
 
 import pytest
 
-from tests import servers
 from tests.servers import Launcher
 
 pytestmark = pytest.mark.slow
 
 INTERVAL = "2s"
-
-
-@pytest.fixture
-def launch(request: pytest.FixtureRequest) -> Launcher:
-    """Starts servers; stops them all when the test ends."""
-    return servers.launcher(request)
 
 
 def test_create_mission_poll_until_completed_with_the_clock_advanced(launch: Launcher) -> None:
