@@ -17,13 +17,21 @@ from typing import Any
 
 from . import formats, timeline
 from .formats import Format
+from .scenarios import Scenario
 from .service import MockService
+from .timeline import Job, State
 
 _CACHE_SIZE = 4096
 _FAST_QUERIES = {"f=json": Format("json"), "f=pjson": Format("pjson")}
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Writer = Callable[[Scenario, Job, State], bytes]
+
+
+def json_writer(fmt: Format, indent: int) -> Writer:
+    """A Writer of the json or pjson document."""
+    return lambda sc, job, st: formats.encode(timeline.render(sc, job, st), fmt, indent)
 
 
 class DocumentCache:
@@ -34,8 +42,8 @@ class DocumentCache:
         self.size = size
         self._docs: OrderedDict[tuple[Any, ...], tuple[bytes, str, bool]] = OrderedDict()
 
-    def encoded(self, m: MockService, job_id: str, fmt: Format, indent: int) -> tuple[bytes, dict[str, Any]] | None:
-        """(json or pjson bytes of job_id now, its journal note), or None for an unknown job."""
+    def encoded(self, m: MockService, job_id: str, fmt: Format, write: Writer) -> tuple[bytes, dict[str, Any]] | None:
+        """(job_id's document now, written by write(scenario, job, state), its journal note); None if unknown."""
         job = m.store.get_job(job_id)
         if job is None:
             return None
@@ -46,7 +54,7 @@ class DocumentCache:
         hit = self._docs.get(key)
         if hit is None:
             st = timeline.state_at(sc, job, pos)
-            hit = formats.encode(timeline.render(sc, job, st), fmt, indent), st.status, st.terminal
+            hit = write(sc, job, st), st.status, st.terminal
             self._docs[key] = hit
             if len(self._docs) > self.size:
                 self._docs.popitem(last=False)
@@ -63,7 +71,7 @@ class FastPath:
         self.service = service
         self.docs = docs
         self.prefix = context + "/rest/jobs/"
-        self.indent = indent
+        self.writers = {name: json_writer(fmt, indent) for name, fmt in _FAST_QUERIES.items()}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         fmt = _FAST_QUERIES.get(environ.get("QUERY_STRING", ""))
@@ -74,7 +82,7 @@ class FastPath:
         if not job_id or "/" in job_id:
             return self.app(environ, start_response)
         try:
-            found = self.docs.encoded(self.service, job_id, fmt, self.indent)
+            found = self.docs.encoded(self.service, job_id, fmt, self.writers[environ["QUERY_STRING"]])
         except Exception:  # Flask does it again and answers any failure in the error envelope
             found = None
         if found is None:

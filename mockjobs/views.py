@@ -10,9 +10,11 @@ from werkzeug.exceptions import HTTPException
 from . import formats, timeline
 from .auth import DEFAULT_MINUTES, TokenError, token_from
 from .errors import BadRequest, Conflict, MockjobsError, NotFound
-from .fastpath import DocumentCache
+from .fastpath import DocumentCache, Writer, json_writer
 from .formats import Format
+from .scenarios import Scenario
 from .service import MockService
+from .timeline import Job, State
 
 bp = Blueprint("arcgis", __name__)
 
@@ -122,32 +124,27 @@ def generate_token() -> Response:
 @bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])
 def job(job_id: str) -> Response:
     """The job document for now (GET or POST, any format)."""
-    m = mock()
     f = fmt()
-    if not f.is_html:
-        docs: DocumentCache = current_app.extensions["mockjobs.docs"]
-        found = docs.encoded(m, job_id, f, indent())
-        if found is not None:
-            body, note = found
-            g.journal = note if request.method in ("GET", "POST") else {**note, "kind": "other"}
-            return formats.wrap(body, f)
+    if f.is_html:
+        write: Writer = _html_page
     else:
-        job = m.store.get_job(job_id)
-        if job is not None:
-            v = m.view(job)
-            g.journal = {
-                "kind": "poll" if request.method in ("GET", "POST") else "other",
-                "jobId": job_id,
-                "seq": job.seq,
-                "status": v.state.status,
-                "terminal": v.state.terminal,
-                "now": v.now,
-            }
-            doc = timeline.render(v.scenario, job, v.state)
-            page = render_template("job.html", doc=doc, scenario=v.scenario, state=v.state)
-            return Response(page, mimetype="text/html")
-    g.journal = {"kind": "poll", "jobId": job_id}
-    raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
+        write = json_writer(f, indent())
+    docs: DocumentCache = current_app.extensions["mockjobs.docs"]
+    found = docs.encoded(mock(), job_id, f, write)
+    if found is None:
+        g.journal = {"kind": "poll", "jobId": job_id}
+        raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
+    body, note = found
+    g.journal = note if request.method in ("GET", "POST") else {**note, "kind": "other"}
+    if f.is_html:
+        return Response(body, mimetype="text/html")
+    return formats.wrap(body, f)
+
+
+def _html_page(sc: Scenario, job: Job, st: State) -> bytes:
+    """The job's HTML page."""
+    doc = timeline.render(sc, job, st)
+    return render_template("job.html", doc=doc, scenario=sc, state=st).encode()
 
 
 def _allowed_methods(rest: str) -> list[str]:
