@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: venv serve test lint format bench browser clean
+.PHONY: venv serve test lint format bench wrk browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,13 @@ format: $(STAMP)
 	$(BIN)/ruff format mockjobs tests app.py
 	$(BIN)/ruff check --fix mockjobs tests app.py
 
-bench: $(STAMP)
+# Debian's wrk is the load generator of the bench (`make bench ARGS=--quick` for a smoke run).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || { echo "error: could not install wrk (apt-get install wrk)"; exit 1; }; }
+
+bench: $(STAMP) wrk
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
