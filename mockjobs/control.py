@@ -201,12 +201,24 @@ def list_jobs() -> Response:
     """Every job with its current state (and poll summary unless ?polls=false)."""
     m = mock()
     polls = request.args.get("polls", "true").lower() not in ("0", "false", "no")
-    out = []
-    for job in m.store.jobs():
-        entry = m.summary(job, polls=polls)
-        entry["url"] = job_url(job.job_id)
-        out.append(entry)
-    return jsonify({"jobs": out})
+    offset = _count_arg("offset", 0)
+    limit = _count_arg("limit", None)
+    jobs = m.store.jobs()
+    page = jobs[offset:] if limit is None else jobs[offset : offset + limit]
+    out = m.summaries(page, polls=polls)
+    for entry in out:
+        entry["url"] = job_url(entry["jobId"])
+    return jsonify({"total": len(jobs), "jobs": out})
+
+
+def _count_arg(name: str, default: int | None) -> int | None:
+    """A non-negative whole number from the query string."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise BadRequest(f"{name} must be a whole number >= 0, not {raw!r}")
+    return int(raw)
 
 
 @bp.get("/jobs/<job_id>")

@@ -302,13 +302,32 @@ def _paths() -> dict[str, Any]:
                         "in": "query",
                         "description": "false leaves out the poll summaries.",
                         "schema": {"type": "boolean", "default": True},
-                    }
+                    },
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "description": "Jobs to skip, in creation order.",
+                        "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "description": "At most this many jobs (default: all).",
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
                 ],
                 "responses": {
                     "200": _json(
-                        {"type": "object", "properties": {"jobs": {"type": "array", "items": _ref("Job")}}},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "total": {"type": "integer", "description": "Jobs in all."},
+                                "jobs": {"type": "array", "items": _ref("Job")},
+                            },
+                        },
                         "Jobs in creation order.",
-                    )
+                    ),
+                    "400": _error("BadRequest"),
                 },
             },
             "post": {

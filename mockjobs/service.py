@@ -251,13 +251,24 @@ class MockService:
         except OSError:
             log.exception("could not write the request journal")
 
-    def polls(self, job: Job) -> dict[str, Any]:
-        """Poll cadence of a job, from the journal."""
-        entries = [e for e in self.journal.entries(job.job_id) if e.get("kind") == "poll" and e.get("seq") == job.seq]
-        return poll_summary(entries, job.created_ms)
+    def polls(self, job: Job, entries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Poll cadence of a job, from the journal (or from its entries, already read)."""
+        if entries is None:
+            entries = self.journal.entries(job.job_id)
+        mine = [e for e in entries if e.get("kind") == "poll" and e.get("seq") == job.seq]
+        return poll_summary(mine, job.created_ms)
 
-    def summary(self, job: Job, *, polls: bool = True) -> dict[str, Any]:
-        """A job as the control API lists it."""
+    def summaries(self, jobs: list[Job], *, polls: bool = True) -> list[dict[str, Any]]:
+        """Jobs as the control API lists them, the journal read once for all of them."""
+        if not polls:
+            return [self.summary(job, polls=False) for job in jobs]
+        by_job: dict[str, list[dict[str, Any]]] = {}
+        for entry in self.journal.entries():
+            by_job.setdefault(entry.get("jobId", ""), []).append(entry)
+        return [self.summary(job, journal=by_job.get(job.job_id, [])) for job in jobs]
+
+    def summary(self, job: Job, *, polls: bool = True, journal: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A job as the control API lists it (journal: its entries, when already read)."""
         v = self.view(job)
         nxt = v.state.next_at
         out: dict[str, Any] = {
@@ -277,7 +288,7 @@ class MockService:
             "params": dict(job.params),
         }
         if polls:
-            out["polls"] = self.polls(job)
+            out["polls"] = self.polls(job, journal)
         return out
 
     def health(self) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def indent() -> int:
     return int(current_app.config["PJSON_INDENT"])
 
 
+_HTML_JOBS = 1000  # the html jobs list shows the newest; json and pjson list every job
 _OPEN_ENDPOINTS = frozenset({"arcgis.site_root", "arcgis.generate_token"})
 
 
@@ -97,7 +98,7 @@ def jobs() -> Response:
     """Every job id, in creation order."""
     g.journal = {"kind": "jobs"}
     ids = mock().store.job_ids()
-    return answer({"asyncJobs": ids}, "jobs.html")
+    return answer({"asyncJobs": ids}, "jobs.html", shown=ids[-_HTML_JOBS:], total=len(ids))
 
 
 @bp.route("/tokens/generateToken", methods=["GET", "POST"])

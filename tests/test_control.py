@@ -710,3 +710,28 @@ def test_dashboard_refresh(client: FlaskClient, query: str, meta: str | None) ->
         assert f'<meta http-equiv="refresh" {meta}>' in html
     else:
         assert "http-equiv" not in html
+
+
+def test_jobs_list_pages_and_counts_every_job(client) -> None:
+    ids = [client.post("/__mock/jobs", json={"scenario": "add-mission"}).json["jobId"] for _ in range(5)]
+    everything = client.get("/__mock/jobs").json
+    assert everything["total"] == len(everything["jobs"]) == 5 + 1  # and the static reference job
+    page = client.get("/__mock/jobs", query_string={"offset": 2, "limit": 2, "polls": "false"}).json
+    assert page["total"] == 6
+    assert [j["jobId"] for j in page["jobs"]] == ids[1:3]
+    assert all("polls" not in j for j in page["jobs"])
+    for bad in ({"limit": "-1"}, {"offset": "x"}):
+        r = client.get("/__mock/jobs", query_string=bad)
+        assert r.status_code == 400 and "whole number" in r.json["error"]
+
+
+def test_jobs_list_poll_summaries_match_each_jobs_own(client, clock) -> None:
+    a, b = (client.post("/__mock/jobs", json={"scenario": "add-mission"}).json["jobId"] for _ in range(2))
+    for _ in range(3):
+        client.get(f"/arcgis/rest/jobs/{a}?f=json")
+        clock.advance(1500)
+    client.get(f"/arcgis/rest/jobs/{b}?f=pjson")
+    listed = {j["jobId"]: j["polls"] for j in client.get("/__mock/jobs").json["jobs"]}
+    assert listed[a] == client.get(f"/__mock/jobs/{a}/polls").json
+    assert listed[a]["count"] == 3 and listed[a]["intervals"]["median"] == 1.5
+    assert listed[b]["count"] == 1 and listed[b]["formats"] == ["pjson"]

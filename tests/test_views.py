@@ -465,3 +465,16 @@ def test_trigger_is_journalled_as_a_trigger(client: FlaskClient) -> None:
     job_id = client.post(TRIGGER, data={"f": "json"}).get_json()["jobId"]
     entries = client.get("/__mock/requests?kind=trigger").get_json()["requests"]
     assert [e["jobId"] for e in entries] == [job_id]
+
+
+def test_html_jobs_list_shows_the_newest_thousand_json_lists_all(app) -> None:
+    service = app.extensions["mockjobs"]
+    for _ in range(1005):
+        service.create("add-mission")
+    client = app.test_client()
+    ids = client.get("/arcgis/rest/jobs?f=json").json["asyncJobs"]
+    assert len(ids) == 1006
+    page = client.get("/arcgis/rest/jobs").data.decode()
+    assert "The newest 1000 of 1006 jobs" in page
+    assert f'href="/arcgis/rest/jobs/{ids[-1]}"' in page
+    assert ids[5] not in page and ids[6] in page
