@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,16 @@ from tests.servers import Launcher
 
 REPO = Path(__file__).resolve().parent.parent
 START_MS = 1_700_000_000_000
+
+
+def scenario_folder(folder: Path, files: Mapping[str, str], bundled: Iterable[str] = ()) -> Path:
+    """folder made, holding bundled scenario files (by name) and files' texts (name -> YAML)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in bundled:
+        shutil.copy(REPO / "scenarios" / name, folder)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockjobs.clock import ManualTime
-from tests.conftest import REPO
+from tests.conftest import scenario_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -82,10 +81,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
     """An app serving add-mission (with the reference job) and the steps scenario."""
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(REPO / "scenarios" / "add-mission.yaml", folder)
-    (folder / "steps.yaml").write_text(STEPS)
+    folder = scenario_folder(tmp_path / "scenarios", {"steps.yaml": STEPS}, bundled=["add-mission.yaml"])
     return make_app(SCENARIOS=[str(folder)])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockjobs.clock import ManualTime
-from tests.conftest import REPO, START_MS
+from tests.conftest import START_MS, scenario_folder
 
 REFERENCE_JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 
@@ -47,11 +46,7 @@ jobs:
 @pytest.fixture
 def scenario_dir(tmp_path: Path) -> Path:
     """A scenario folder: add-mission (with the reference job) and the steps scenario."""
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(REPO / "scenarios" / "add-mission.yaml", folder)
-    (folder / "steps.yaml").write_text(STEPS)
-    return folder
+    return scenario_folder(tmp_path / "scenarios", {"steps.yaml": STEPS}, bundled=["add-mission.yaml"])
 
 
 @pytest.fixture

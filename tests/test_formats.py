@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from flask.testing import FlaskClient
 
 from mockjobs import formats
 from mockjobs.formats import JSON, Format, FormatError
-from tests.conftest import REPO
+from tests.conftest import scenario_folder
 
 REFERENCE_JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 
@@ -31,10 +30,7 @@ timeline:
 @pytest.fixture
 def app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
     """An app serving add-mission (the reference job) and a triggered scenario."""
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(REPO / "scenarios" / "add-mission.yaml", folder)
-    (folder / "triggered.yaml").write_text(TRIGGERED)
+    folder = scenario_folder(tmp_path / "scenarios", {"triggered.yaml": TRIGGERED}, bundled=["add-mission.yaml"])
     return make_app(SCENARIOS=[str(folder)])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import servers
+from tests.conftest import scenario_folder
 from tests.servers import Launcher
 
 pytestmark = pytest.mark.slow
@@ -30,10 +31,7 @@ MINE = textwrap.dedent(
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """A scenario folder with one scenario, 'mine', that has one static job."""
-    d = tmp_path / "scn"
-    d.mkdir()
-    (d / "mine.yaml").write_text(MINE)
-    return d
+    return scenario_folder(tmp_path / "scn", {"mine.yaml": MINE})
 
 
 def scenario_names(srv: servers.Server) -> set[str]:

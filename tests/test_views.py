@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from flask.testing import FlaskClient
 
 from mockjobs import timeline
 from mockjobs.clock import ManualTime
-from tests.conftest import REPO, START_MS
+from tests.conftest import START_MS, scenario_folder
 
 REFERENCE_JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 TRIGGER = "/arcgis/rest/services/startDemo"
@@ -56,11 +55,8 @@ JSON_FORMATS = ["json", "pjson"]
 @pytest.fixture
 def scenario_dir(tmp_path: Path) -> Path:
     """A scenario folder: the bundled add-mission (with the reference job) and the demo scenarios."""
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(REPO / "scenarios" / "add-mission.yaml", folder)
-    (folder / "demo.yaml").write_text(DEMO)
-    (folder / "custom-response.yaml").write_text(CUSTOM_RESPONSE)
+    files = {"demo.yaml": DEMO, "custom-response.yaml": CUSTOM_RESPONSE}
+    folder = scenario_folder(tmp_path / "scenarios", files, bundled=["add-mission.yaml"])
     return folder
 
 

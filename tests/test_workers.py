@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import scenario_folder
 from tests.servers import Launcher, Server, wait_until
 
 pytestmark = pytest.mark.slow
@@ -38,10 +39,7 @@ STEPS = textwrap.dedent(
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """A scenario folder holding the 'steps' scenario."""
-    d = tmp_path / "scn"
-    d.mkdir()
-    (d / "steps.yaml").write_text(STEPS)
-    return d
+    return scenario_folder(tmp_path / "scn", {"steps.yaml": STEPS})
 
 
 def answers(
