@@ -1,4 +1,4 @@
-"""The `mockjobs` command: serve scenarios under gunicorn, or check scenario files."""
+"""The `mockjobs` command: serve scenarios under gunicorn, check scenario files, record or import jobs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ``mockjobs serve [DIR ...]`` serves scenario folders (the bundled ones by default)
     under gunicorn; ``mockjobs check PATH ...`` validates scenario files and exits 1 if any
-    is wrong. ``mockjobs --help`` lists every option.
+    is wrong; ``mockjobs record JOB_URL`` polls a real job and writes a scenario that replays
+    it; ``mockjobs import JOB.json`` writes one from a finished job document.
+    ``mockjobs --help`` lists every option.
     """
     parser = _parser()
     args = parser.parse_args(argv)
@@ -62,7 +64,63 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate scenario files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     check.set_defaults(func=_check)
+
+    record = sub.add_parser("record", help="poll a real job until it ends; write a scenario that replays it")
+    record.add_argument("url", metavar="JOB_URL", help="the job resource, e.g. https://host/arcgis/rest/jobs/<jobId>")
+    record.add_argument("--token", help="token, sent as X-Esri-Authorization: Bearer and as the token parameter")
+    record.add_argument(
+        "--interval", type=_duration, default=1000.0, help="time between polls: 1s (default), 250ms, 2.5, ..."
+    )
+    record.add_argument("--timeout", type=_duration, help="give up (exit 1) if the job is not finished by then")
+    record.add_argument("--out", metavar="FILE", help="write the scenario to FILE (default: standard output)")
+    record.add_argument(
+        "--name", type=_name, help="scenario name (default: from the job type, e.g. add-mission-recorded)"
+    )
+    record.set_defaults(func=_record)
+
+    imp = sub.add_parser("import", help="a scenario from one finished job document (JSON, pjson or a page quoting it)")
+    imp.add_argument("path", metavar="JOB.json", help="file holding the job document")
+    imp.add_argument("--out", metavar="FILE", help="write the scenario to FILE (default: standard output)")
+    imp.add_argument("--name", type=_name, help="scenario name (default: the file's stem)")
+    imp.set_defaults(func=_import)
     return parser
+
+
+def _duration(text: str) -> float:
+    """An argparse type: a duration above 0 in the scenario forms (1s, 250ms, 2.5, 1m30s), in ms."""
+    from .durations import parse_ms
+    from .errors import DurationError
+
+    try:
+        ms = parse_ms(text)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if ms <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
+    return ms
+
+
+def _name(text: str) -> str:
+    """An argparse type: a scenario name, [a-z0-9][a-z0-9._-]*."""
+    from .scenarios import NAME_RE
+
+    if not NAME_RE.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid name; use [a-z0-9][a-z0-9._-]*")
+    return text
+
+
+def _record(args: argparse.Namespace) -> int:
+    from .recorder import record_command
+
+    return record_command(
+        args.url, token=args.token, interval_ms=args.interval, timeout_ms=args.timeout, out=args.out, name=args.name
+    )
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .recorder import import_command
+
+    return import_command(args.path, out=args.out, name=args.name)
 
 
 def _positive(text: str) -> int:
