@@ -77,7 +77,7 @@ class Tokens:
         if not token:
             raise TokenError(499, "Token Required", [])
         payload, _, signature = token.rpartition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+        if not payload or not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             raise TokenError(498, "Invalid token.", ["Invalid token."])
         try:
             expires = int(payload.rpartition(".")[2])

@@ -68,6 +68,7 @@ class Registry:
         self.labels = dict(labels or {})
         self._files: dict[Path, _FileState] = {}
         self._versions: dict[str, Scenario] = {}
+        self._stored: set[str] = set()  # versions this process has put in the store
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
         self._watcher_pid = 0
@@ -127,10 +128,15 @@ class Registry:
                 label = self._label(path)
                 try:
                     scenario = load_file(path, label)
-                except ScenarioErrors as exc:
+                except Exception as exc:  # a file, however broken, never stops the scan
+                    if isinstance(exc, ScenarioErrors):
+                        errors = tuple(exc.errors)
+                    else:
+                        log.exception("unexpected failure loading %s", label)
+                        errors = (ScenarioError(label, 1, "", f"cannot load: {type(exc).__name__}: {exc}"),)
                     good = old.good if old else None
-                    self._files[path] = _FileState(seen[path], good, tuple(exc.errors), digest)
-                    for err in exc.errors:
+                    self._files[path] = _FileState(seen[path], good, errors, digest)
+                    for err in errors:
                         log.warning("scenario error: %s%s", err, " (keeping the last good version)" if good else "")
                 else:
                     self._files[path] = _FileState(seen[path], scenario, (), digest)
@@ -241,18 +247,19 @@ class Registry:
         return sc
 
     def remember(self, scenario: Scenario) -> None:
-        """Keep scenario's text in the store so every worker can replay its jobs."""
+        """Keep scenario's text in the store so every worker can replay its jobs (once per process)."""
         self._versions[scenario.version] = scenario
+        if scenario.version in self._stored:  # a version is its text's hash: stored once is for good
+            return
         assert self.store is not None
         self.store.put_source(scenario.version, scenario.name, scenario.source.file, scenario.source.text)
+        self._stored.add(scenario.version)
 
-    def add(self, text: str, file: str = "<api>") -> Scenario:
-        """A scenario added while serving (API or fixture); ScenarioErrors if invalid."""
-        sc = load_text(text, file, "scenario")
-        self.remember(sc)
+    def add(self, scenario: Scenario) -> None:
+        """Serve a scenario added while serving (API or fixture), in every worker."""
+        self.remember(scenario)
         assert self.store is not None
-        self.store.add_scenario(sc.name, sc.version)
-        return sc
+        self.store.add_scenario(scenario.name, scenario.version)
 
     # ------------------------------------------------------------------ watching
 

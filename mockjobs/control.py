@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
@@ -14,6 +13,8 @@ from .errors import BadRequest, DurationError, NotFound, ScenarioErrors
 from .placeholders import Template
 from .scenarios import Event, Scenario
 from .service import MockService
+
+MAX_EPOCH_MS = 2**53  # the largest whole number a JSON client reads exactly
 
 bp = Blueprint("control", __name__, url_prefix="/__mock")
 dashboard_bp = Blueprint("dashboard", __name__)
@@ -34,11 +35,21 @@ def body() -> dict[str, Any]:
     return data
 
 
-def _duration(value: Any, what: str) -> float:
+def _duration(value: Any, what: str, *, allow_negative: bool = False) -> float:
+    """A duration of the body or query; BadRequest naming what."""
     try:
-        return parse_ms(value)
+        return parse_ms(value, allow_negative=allow_negative)
     except DurationError as exc:
         raise BadRequest(f"{what}: {exc}") from None
+
+
+def _epoch_ms(value: Any, what: str) -> int | None:
+    """An instant in epoch ms (or None when absent); BadRequest unless a whole number in range."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_EPOCH_MS:
+        raise BadRequest(f"'{what}' must be epoch milliseconds (a whole number within +-2**53)")
+    return value
 
 
 def _only(data: dict[str, Any], allowed: set[str]) -> None:
@@ -150,11 +161,11 @@ def scenario(name: str) -> Response:
 @bp.post("/scenarios")
 def add_scenario() -> tuple[Response, int]:
     """Add a scenario while serving: YAML text, or a JSON object; 409 if the name is taken."""
-    text = json.dumps(body(), indent=1) if request.is_json else request.get_data(as_text=True)
-    if not text.strip() or text.strip() == "{}":
+    source: str | dict[str, Any] = body() if request.is_json else request.get_data(as_text=True)
+    if not source or (isinstance(source, str) and not source.strip()):
         raise BadRequest("send the scenario as YAML text or a JSON object")
     try:
-        sc = mock().add_scenario(text, "<api>")
+        sc = mock().add_scenario(source, "<api>")
     except ScenarioErrors as exc:
         return jsonify({"error": str(exc), "errors": [str(e) for e in exc.errors]}), 400
     return jsonify(scenario_summary(sc)), 201
@@ -180,9 +191,7 @@ def create_job() -> tuple[Response, int]:
     speed = data.get("speed")
     if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
         raise BadRequest("'speed' must be a number")
-    start = data.get("startTime")
-    if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
-        raise BadRequest("'startTime' must be epoch milliseconds (an integer)")
+    start = _epoch_ms(data.get("startTime"), "startTime")
     job = mock().create(
         name, job_id=job_id, vars=data.get("vars"), params=data.get("params"), speed=speed, start_time=start
     )
@@ -300,15 +309,8 @@ def set_clock() -> Response:
     freeze = data.get("freeze")
     if freeze is not None and not isinstance(freeze, bool):
         raise BadRequest("'freeze' must be true or false")
-    set_ms = data.get("set")
-    if set_ms is not None and (isinstance(set_ms, bool) or not isinstance(set_ms, int)):
-        raise BadRequest("'set' must be epoch milliseconds (an integer)")
-    adv = None
-    if "advance" in data:
-        try:
-            adv = round(parse_ms(data["advance"], allow_negative=True))
-        except DurationError as exc:
-            raise BadRequest(f"advance: {exc}") from None
+    set_ms = _epoch_ms(data.get("set"), "set")
+    adv = round(_duration(data["advance"], "advance", allow_negative=True)) if "advance" in data else None
     real = data.get("real", False)
     if not isinstance(real, bool):
         raise BadRequest("'real' must be true or false")

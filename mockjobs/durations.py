@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 
 from .errors import DurationError
 
@@ -13,6 +14,7 @@ _NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _BARE = re.compile(rf"{_NUMBER}(?:[eE][-+]?\d+)?")  # JSON writes some floats so: 1e-05
 _PART = re.compile(rf"({_NUMBER})(ms|h|m|s)")
 _ORDER = ["h", "m", "s", "ms"]
+MAX_MS = 100 * 365.25 * 86_400_000  # a duration longer than a century is a typo
 _HINT = "use seconds as a number, or a form like 250ms, 12s, 1m30s, 1h"
 
 Duration = int | float | str | _dt.timedelta
@@ -35,6 +37,8 @@ def parse_ms(value: object, *, allow_negative: bool = False) -> float:
         ms = _parse_text(value.strip())
     else:
         raise DurationError(f"not a duration: {value!r} ({_HINT})")
+    if not math.isfinite(ms) or abs(ms) > MAX_MS:
+        raise DurationError(f"not a duration: {value!r} (at most 100 years)")
     if ms < 0 and not allow_negative:
         raise DurationError(f"negative duration: {value!r}")
     return ms
@@ -42,6 +46,14 @@ def parse_ms(value: object, *, allow_negative: bool = False) -> float:
 
 def _parse_text(text: str) -> float:
     """Milliseconds of a textual duration such as -1m6.311s or 2.5."""
+    try:
+        return _parse_decimal_text(text)
+    except (DecimalException, OverflowError):
+        raise DurationError(f"not a duration: {text!r} (at most 100 years)") from None
+
+
+def _parse_decimal_text(text: str) -> float:
+    """_parse_text, letting decimal's own errors through."""
     sign = 1
     body = text
     if body.startswith(("-", "+")):

@@ -45,13 +45,14 @@ class Generation:
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the writers' lock around a write, then bump the counter once it is done."""
-        if self._pid != os.getpid():
-            self._open()
-        with self._lock:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        with self._lock:  # threads of one process take turns; flock orders the processes
+            if self._pid != os.getpid():
+                self._open()  # a forked worker locks through its own open file, never its parent's
+            fd = self._fd
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 assert self._map is not None
                 _COUNTER.pack_into(self._map, 0, self.value() + 1)
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)

@@ -28,7 +28,6 @@ adds folders for one module, class or test.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import threading
 import time
@@ -571,33 +570,7 @@ class MockJobs:
         at once. A name or trigger that another scenario has raises mockjobs.errors.Conflict
         (adding the very same text again is allowed). The reset after the test removes it.
         """
-        from mockjobs.errors import Conflict
-        from mockjobs.scenarios import load_text
-
-        text = scenario if isinstance(scenario, str) else json.dumps(dict(scenario), indent=1)
-        label = "<add_scenario>"
-        sc = load_text(text, label, "scenario")
-        registry = self.service.registry
-        existing = registry.get(sc.name)
-        if existing is not None:
-            if existing.version == sc.version:
-                return sc.name
-            raise Conflict(f"scenario {sc.name!r} already exists ({existing.source.file})")
-        if sc.trigger is not None:
-            other = registry.trigger(sc.trigger.method, sc.trigger.path)
-            if other is not None:
-                raise Conflict(f"{sc.trigger.method} {sc.trigger.path} already starts scenario {other.name!r}")
-        added = registry.add(text, label)
-        for sj in added.jobs:
-            self.service.create(
-                added,
-                job_id=sj.job_id,
-                vars=sj.vars,
-                params=sj.params,
-                speed=sj.speed or 1.0,
-                start_time=sj.start_time,
-            )
-        return added.name
+        return self.service.add_scenario(scenario, "<add_scenario>", same_ok=True).name
 
     @property
     def speed(self) -> float:

@@ -631,6 +631,8 @@ def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
     source = Source(file, text)
     try:
         return ScenarioSchema(source, stem, located.lines).load(located.data)
+    except RecursionError:
+        raise ScenarioErrors([ScenarioError(file, 1, "", "values nested too deeply")]) from None
     except ValidationError as exc:
         pairs = [(path, _FRIENDLY.get(message, message)) for path, message in _flatten(exc.messages)]
     except _Problems as exc:

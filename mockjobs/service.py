@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from .catalog import Registry
 from .clock import ClockState, TimeSource
 from .errors import BadRequest, Conflict, NotFound
 from .journal import Journal, poll_summary
-from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_text, new_job_id
+from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_object, load_text, new_job_id
 from .store import Store
 from .timeline import Job, State
 
 log = logging.getLogger("mockjobs")
+
+MAX_SPEED = 1e6  # a job a million times faster than its scenario is already instant
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,13 @@ class MockService:
     # ------------------------------------------------------------------ jobs
 
     def static_jobs(self) -> list[Job]:
-        """The static jobs of the current scenario files, as fresh jobs."""
-        return [
-            self._static_job(sc, sj, self.server_start)
-            for sc in self.registry.catalog.scenarios.values()
-            for sj in sc.jobs
-        ]
+        """The static jobs of the current scenario files, as fresh jobs (their versions kept in the store)."""
+        out = []
+        for sc in self.registry.catalog.scenarios.values():
+            if sc.jobs:
+                self.registry.remember(sc)  # so every worker can replay them
+                out.extend(self._static_job(sc, sj, self.server_start) for sj in sc.jobs)
+        return out
 
     def _static_job(self, sc: Scenario, sj: StaticJob, default_start: int) -> Job:
         """A scenario's static job, starting at its fixed startTime or at default_start."""
@@ -114,23 +118,28 @@ class MockService:
 
     def seed_static(self) -> None:
         """Create the static jobs that do not exist yet (at start and after a reload)."""
-        jobs = self.static_jobs()
-        for sc in self.registry.catalog.scenarios.values():
-            if sc.jobs:
-                self.registry.remember(sc)
-        self.store.seed_jobs(jobs)
+        self.store.seed_jobs(self.static_jobs())
 
-    def add_scenario(self, text: str, file: str = "<api>") -> Scenario:
-        """Add a scenario while serving, with its static jobs; ScenarioErrors, or Conflict on a clash."""
-        sc = load_text(text, file, "scenario")
-        if self.registry.get(sc.name) is not None:
-            raise Conflict(f"scenario {sc.name!r} already exists")
-        if sc.trigger and self.registry.trigger(sc.trigger.method, sc.trigger.path) is not None:
-            raise Conflict(f"{sc.trigger.method} {sc.trigger.path} already triggers another scenario")
+    def add_scenario(self, source: str | Mapping[str, Any], file: str = "<api>", *, same_ok: bool = False) -> Scenario:
+        """Add a scenario (YAML text or a mapping) while serving, with its static jobs.
+
+        ScenarioErrors when it is invalid; Conflict on a name, trigger or static job id that is
+        taken, unless same_ok and the very same scenario is there already.
+        """
+        sc = load_text(source, file, "scenario") if isinstance(source, str) else load_object(source, file)
+        existing = self.registry.get(sc.name)
+        if existing is not None:
+            if same_ok and existing.version == sc.version:
+                return existing
+            raise Conflict(f"scenario {sc.name!r} already exists ({existing.source.file})")
+        other = self.registry.trigger(sc.trigger.method, sc.trigger.path) if sc.trigger else None
+        if other is not None:
+            assert sc.trigger is not None
+            raise Conflict(f"{sc.trigger.method} {sc.trigger.path} already starts scenario {other.name!r}")
         taken = [sj.job_id for sj in sc.jobs if self.store.get_job(sj.job_id) is not None]
         if taken:
             raise Conflict(f"job {taken[0]} already exists")
-        self.registry.add(text, file)
+        self.registry.add(sc)
         now = self.now()
         self.store.seed_jobs(self._static_job(sc, sj, now) for sj in sc.jobs)
         return sc
@@ -152,8 +161,8 @@ class MockService:
             raise NotFound(f"no scenario {scenario!r} (known: {known})")
         if job_id is not None and not JOB_ID_RE.match(job_id):
             raise BadRequest(f"jobId {job_id!r} is not usable: letters, digits, '_', '.', '-' only")
-        if speed is not None and not speed > 0:
-            raise BadRequest(f"speed must be above 0, not {speed}")
+        if speed is not None and not (math.isfinite(speed) and 0 < speed <= MAX_SPEED):
+            raise BadRequest(f"speed must be above 0 and at most {MAX_SPEED:g}, not {speed}")
         try:
             values = sc.resolve_vars(vars)
         except ValueError as exc:

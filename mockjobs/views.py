@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
@@ -112,6 +113,8 @@ def generate_token() -> Response:
     raw = values.get("expiration") or DEFAULT_MINUTES
     try:
         minutes = float(raw)
+        if not math.isfinite(minutes):
+            raise ValueError(raw)
     except ValueError:
         raise ArcgisError(400, "Unable to generate token.", [f"Invalid expiration {raw!r}: minutes."]) from None
     m = mock()
