@@ -42,5 +42,9 @@ class Conflict(MockjobsError):
     """A duplicate id, or an operation the job's state refuses."""
 
 
+class Stale(Conflict):
+    """A job changed between reading and writing it (another worker moved it); read it again."""
+
+
 class BadRequest(MockjobsError, ValueError):
     """A request body or parameter that cannot be used."""

@@ -6,7 +6,7 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ from . import timeline
 from .auth import Credentials, Tokens
 from .catalog import Registry
 from .clock import ClockState, TimeSource
-from .errors import BadRequest, Conflict, NotFound
+from .errors import BadRequest, Conflict, NotFound, Stale
 from .journal import Journal, poll_summary
 from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_object, load_text, new_job_id
 from .store import Store
@@ -79,17 +79,21 @@ class MockService:
     ) -> dict[str, Any]:
         """Freeze or unfreeze, set, advance, or return to real time; in that order."""
         real_now = self.time.now_ms()
-        state = ClockState() if real else self.store.clock()
-        if freeze is True:
-            state = state.freeze(real_now)
-        if set_ms is not None:
-            state = state.set(set_ms, real_now)
-        if advance_ms is not None:
-            state = state.advance(advance_ms)
-        if freeze is False:
-            state = state.unfreeze(real_now)
-        self.store.set_clock(state)
-        return state.describe(real_now)
+
+        def change(state: ClockState) -> ClockState:
+            if real:
+                state = ClockState()
+            if freeze is True:
+                state = state.freeze(real_now)
+            if set_ms is not None:
+                state = state.set(set_ms, real_now)
+            if advance_ms is not None:
+                state = state.advance(advance_ms)
+            if freeze is False:
+                state = state.unfreeze(real_now)
+            return state
+
+        return self.store.update_clock(change).describe(real_now)
 
     # ------------------------------------------------------------------ jobs
 
@@ -207,6 +211,9 @@ class MockService:
 
     def advance(self, job_id: str, *, by_ms: float | None = None, to: str | float | None = None) -> Job:
         """Move one job forward in its scenario time; no other job moves."""
+        return _retrying(lambda: self._advance(job_id, by_ms, to))
+
+    def _advance(self, job_id: str, by_ms: float | None, to: str | float | None) -> Job:
         job = self.get(job_id)
         sc = self.scenario_of(job)
         try:
@@ -219,6 +226,9 @@ class MockService:
 
     def cancel(self, job_id: str) -> Job:
         """Cancel a running job: its on_cancel story starts now; Conflict if it has ended."""
+        return _retrying(lambda: self._cancel(job_id))
+
+    def _cancel(self, job_id: str) -> Job:
         v = self.view(self.get(job_id))
         if v.state.terminal:
             raise Conflict(f"job {job_id} is {v.state.status}; only a running job can be cancelled")
@@ -312,3 +322,13 @@ class MockService:
             "errors": [str(e) for e in cat.errors],
             "clock": self.clock(),
         }
+
+
+def _retrying(change: Callable[[], Job], tries: int = 5) -> Job:
+    """change(), read and written again while another worker changed the job in between."""
+    for _ in range(tries - 1):
+        try:
+            return change()
+        except Stale:
+            continue
+    return change()

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from .clock import ClockState
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotFound, Stale
 from .generation import Generation
 from .timeline import Job
 
@@ -113,6 +113,7 @@ class Store(Protocol):
     def added_scenarios(self) -> list[tuple[str, str]]: ...
     def clock(self) -> ClockState: ...
     def set_clock(self, state: ClockState) -> None: ...
+    def update_clock(self, change: Callable[[ClockState], ClockState]) -> ClockState: ...
     def meta_default(self, key: str, value: str) -> str: ...
     def reset(self, static_jobs: Iterable[Job]) -> None: ...
 
@@ -277,7 +278,7 @@ class SqliteStore:
         if cur.rowcount != 1:
             if self.get_job(job.job_id) is None:
                 raise NotFound(f"no job {job.job_id}")
-            raise Conflict(f"job {job.job_id} changed meanwhile; try again")
+            raise Stale(f"job {job.job_id} changed meanwhile; try again")
         return new
 
     def delete_job(self, job_id: str) -> bool:
@@ -327,18 +328,22 @@ class SqliteStore:
 
     def _read_clock(self) -> ClockState:
         row = self._db().execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
-        if row is None:
-            return ClockState()
-        offset, frozen = json.loads(row[0])
-        return ClockState(offset, frozen)
+        return ClockState(*json.loads(row[0])) if row else ClockState()
 
     def set_clock(self, state: ClockState) -> None:
         """Replace the mock clock's state."""
+        self.update_clock(lambda _: state)
+
+    def update_clock(self, change: Callable[[ClockState], ClockState]) -> ClockState:
+        """Apply change to the clock's state in one transaction (no other writer in between)."""
         with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+            state = change(ClockState(*json.loads(row[0])) if row else ClockState())
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)",
                 (json.dumps([state.offset_ms, state.frozen_at]),),
             )
+        return state
 
     def meta_default(self, key: str, value: str) -> str:
         """The value kept under key, storing value first if there is none."""

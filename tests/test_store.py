@@ -76,3 +76,34 @@ def test_concurrent_writers_in_other_processes_lose_no_generation(tmp_path: Path
         p.join(30)
         assert p.exitcode == 0
     assert Generation(path + ".gen").value() == 150  # each write counted once
+
+
+def _advance_clock(path: str, times: int) -> None:
+    store = SqliteStore(path)
+    for _ in range(times):
+        store.update_clock(lambda state: state.advance(1))
+
+
+def test_clock_changes_from_several_processes_are_never_lost(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.db")
+    SqliteStore(path).set_clock(ClockState(0, 1000))  # frozen, so the sum is exact
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_advance_clock, args=(path, 40)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert SqliteStore(path).clock() == ClockState(0, 1000 + 120)
+
+
+def test_a_job_moved_by_another_worker_is_advanced_from_where_it_now_is(make_app) -> None:
+    first, second = make_app(), make_app()  # two workers of one server
+    one, two = first.extensions["mockjobs"], second.extensions["mockjobs"]
+    job = one.create("add-mission")
+    stale = two.get(job.job_id)  # the second worker has read the job...
+    one.advance(job.job_id, by_ms=5000)  # ...and the first moves it meanwhile
+    two.store._cache.clear()
+    two.store._cache[("job", job.job_id)] = (two.store.generation.value(), stale)  # still the stale copy
+    moved = two.advance(job.job_id, by_ms=1000)
+    assert moved.start_ms == job.start_ms - 6000  # both moves count
