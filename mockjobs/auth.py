@@ -13,20 +13,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from .errors import MockjobsError
+from .errors import ArcgisError, MockjobsError
 
 DEFAULT_MINUTES = 60
 MAX_MINUTES = 60 * 24 * 365
 
 
-class TokenError(MockjobsError):
-    """A request without a usable token: code 499 (missing) or 498 (invalid or expired)."""
-
-    def __init__(self, code: int, message: str, details: list[str]) -> None:
-        self.code = code
-        self.message = message
-        self.details = details
-        super().__init__(message)
+class TokenError(ArcgisError):
+    """A refused token request: code 499 (missing), 498 (invalid or expired), 400 (bad login)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,16 @@ class MockjobsError(Exception):
     """Root of every error mockjobs raises on purpose."""
 
 
+class ArcgisError(MockjobsError):
+    """An error answered in ArcGIS's envelope: {"error": {"code", "message", "details"}}."""
+
+    def __init__(self, code: int, message: str, details: list[str] | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.details = details or []
+        super().__init__(message)
+
+
 class ScenarioError(MockjobsError):
     """One problem in a scenario file, located by file, line and field path."""
 

@@ -15,7 +15,7 @@ from . import control, formats, views
 from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
-from .errors import BadRequest, Conflict, MockjobsError, NotFound
+from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound
 from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
 from .journal import Journal
@@ -86,8 +86,8 @@ def _install_hooks(app: Flask, service: MockService) -> None:
     @app.after_request
     def journal(response: Response) -> Response:
         path = request.path
-        if path.startswith("/__mock") or not path.startswith(context):
-            return response
+        if not (path == context or path.startswith(context + "/")):
+            return response  # only the ArcGIS surface is journaled
         fmt = g.get("fmt")
         f = fmt.name if fmt is not None else request.values.get("f", "html")
         query = request.query_string.decode("latin-1")
@@ -111,8 +111,8 @@ def _install_error_handlers(app: Flask) -> None:
             code, message, fmt, details, http_status=status, indent=int(app.config["PJSON_INDENT"])
         )
 
-    @app.errorhandler(views.ArcgisError)
-    def arcgis_error(exc: views.ArcgisError) -> Response:
+    @app.errorhandler(ArcgisError)
+    def arcgis_error(exc: ArcgisError) -> Response:
         return arcgis(exc.code, exc.message, exc.details)
 
     @app.errorhandler(FormatError)
@@ -138,7 +138,9 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response | tuple[Response, int]:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        app.extensions.setdefault("mockjobs.errors", []).append(exc)
+        collected = app.extensions.get("mockjobs.errors")  # the pytest plugin's list, if it listens
+        if collected is not None and len(collected) < 100:
+            collected.append(exc)
         if under_context():
             return arcgis(500, "Internal server error.", [type(exc).__name__])
         return jsonify({"error": f"internal error: {type(exc).__name__}: {exc}"}), 500

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Request, Response, render_template
 
 FORMATS = ("html", "json", "pjson")
-_CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
+_CALLBACK = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*", re.ASCII)
 _COMPACT = (",", ":")
 
 
@@ -52,7 +52,7 @@ def negotiate(request: Request) -> Format:
     if callback is not None:
         if name == "html":
             callback = None
-        elif not _CALLBACK.match(callback) or len(callback) > 128:
+        elif not _CALLBACK.fullmatch(callback) or len(callback) > 128:
             raise FormatError(
                 "Invalid callback name.",
                 ["callback must be a JavaScript name such as handleJob or ns.handle (letters, digits, _ and $)."],

@@ -43,12 +43,16 @@ class Journal:
     def entries(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Every recorded request (of one job, if given), in the order they arrived."""
         out: list[dict[str, Any]] = []
+        # Lines are compact JSON, so one job's lines hold this very text: skip the others unparsed.
+        needle = None if job_id is None else b'"jobId":' + json.dumps(job_id).encode()
         for path in self.folder.glob("*.jsonl"):
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue
             for line in data.splitlines():
+                if needle is not None and needle not in line:
+                    continue
                 try:
                     entry = json.loads(line)
                 except ValueError:

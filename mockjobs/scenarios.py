@@ -26,9 +26,8 @@ from . import placeholders, yamlsrc
 from .durations import format_ms, parse_ms
 from .errors import DurationError, ScenarioError, ScenarioErrors
 from .placeholders import PlaceholderError, Template
+from .statuses import STATUSES, TERMINAL
 
-STATUSES = ("SUBMITTED", "EXECUTING", "PROCESSING", "CANCELLING", "CANCELLED", "FAILED", "COMPLETED")
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 RESERVED_ATTRIBUTES = frozenset({"stepsCompleted", "isCancelled", "messageCodes", "totalSteps"})
 BUILTIN_PLACEHOLDERS = frozenset({"jobId", "username", "type"})
 GENERATORS = {

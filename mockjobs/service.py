@@ -6,6 +6,7 @@ import itertools
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from .timeline import Job, State
 
 log = logging.getLogger("mockjobs")
 
+_SECRETS = re.compile(r"(?i)\b(token|password)=[^&]*")  # never written to the journal
 MAX_SPEED = 1e6  # a job a million times faster than its scenario is already instant
 
 
@@ -259,7 +261,7 @@ class MockService:
             "time": note.get("now") or self.now(),
             "method": method,
             "path": path,
-            "query": query,
+            "query": _SECRETS.sub(r"\1=***", query),
             "f": f,
             "http": http,
             "worker": os.getpid(),

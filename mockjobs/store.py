@@ -132,6 +132,7 @@ class SqliteStore:
         self.generation = Generation(self.path.with_name(self.path.name + ".gen"))
         self._cache: dict[Any, tuple[int, Any]] = {}
         self._sources: dict[str, tuple[str, str, str]] = {}
+        self._db().execute("PRAGMA journal_mode=WAL")
         self._db().executescript(SCHEMA)
 
     # ------------------------------------------------------------------ connections
@@ -142,9 +143,7 @@ class SqliteStore:
         held: _Conn | None = getattr(local, "conn", None)
         if held is None or held.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # per connection; WAL mode is the file's, set once
             held = local.conn = _Conn(conn)
             _OPEN.add(held)
         return held.db

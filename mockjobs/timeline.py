@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .placeholders import Template, render_value
+from .statuses import TERMINAL
 
 if TYPE_CHECKING:
     from .scenarios import Event, Scenario
 
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 CANCEL_STATUSES = frozenset({"CANCELLING", "CANCELLED"})
 # Scenario times are floats: an event counts as reached when elapsed is within this many ms
 # of it, so (now - start) * speed rounding just below an offset cannot hide the event.

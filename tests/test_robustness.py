@@ -103,3 +103,25 @@ def test_json_scenarios_keep_their_numbers(client) -> None:
     job = client.post("/__mock/jobs", json={"scenario": "numbers"}).json["jobId"]
     extras = client.get(f"/arcgis/rest/jobs/{job}?f=json").json["customAttributes"]
     assert extras["small"] == 1e-05 and extras["big"] == 1e16
+
+
+@pytest.mark.parametrize("callback", ["cb\n", "cb\u00e9", "cb;alert(1)", "1cb"])
+def test_jsonp_callback_names_are_plain_ascii_javascript_names(client, callback: str) -> None:
+    r = client.get("/arcgis/rest/jobs", query_string={"f": "json", "callback": callback})
+    assert r.mimetype == "application/json"  # refused: an error envelope, not JSONP
+    assert r.json["error"]["code"] == 400
+
+
+def test_secrets_never_reach_the_journal(make_app) -> None:
+    client = make_app(AUTH=True).test_client()
+    client.get("/arcgis/tokens/generateToken", query_string={"username": "admin", "password": "admin", "f": "json"})
+    client.get("/arcgis/rest/jobs", query_string={"f": "json", "token": "s3cret.1.sig"})
+    queries = [e["query"] for e in client.get("/__mock/requests").json["requests"]]
+    assert queries == ["username=admin&password=***&f=json", "f=json&token=***"]
+
+
+def test_only_the_context_is_journaled(client) -> None:
+    client.get("/arcgisX/rest/jobs?f=json")
+    client.get("/__mock/health")
+    client.get("/arcgis/rest?f=json")
+    assert [e["path"] for e in client.get("/__mock/requests").json["requests"]] == ["/arcgis/rest"]
