@@ -212,12 +212,10 @@ def list_jobs() -> Response:
     polls = request.args.get("polls", "true").lower() not in ("0", "false", "no")
     offset = _count_arg("offset", 0)
     limit = _count_arg("limit", None)
-    jobs = m.store.jobs()
-    page = jobs[offset:] if limit is None else jobs[offset : offset + limit]
-    out = m.summaries(page, polls=polls)
+    out = m.summaries(m.store.jobs(offset or 0, limit), polls=polls)
     for entry in out:
         entry["url"] = job_url(entry["jobId"])
-    return jsonify({"total": len(jobs), "jobs": out})
+    return jsonify({"total": m.store.count_jobs(), "jobs": out})
 
 
 def _count_arg(name: str, default: int | None) -> int | None:
@@ -364,7 +362,7 @@ def dashboard() -> str:
     """The HTML dashboard."""
     m = mock()
     jobs = []
-    for job in m.store.jobs()[-200:]:
+    for job in m.store.jobs(max(0, m.store.count_jobs() - 200)):
         try:
             jobs.append(m.summary(job, polls=False))
         except NotFound:  # its scenario version is gone: list it without a state

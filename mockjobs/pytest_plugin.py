@@ -370,10 +370,7 @@ class MockJob:
 
     def state(self) -> dict[str, Any]:
         """The job document for now, exactly as ``GET <url>?f=json`` answers (not a poll)."""
-        from mockjobs import timeline
-
-        v = self._service.view(self._job())
-        return timeline.render(v.scenario, v.job, v.state)
+        return self._service.view(self._job()).document()
 
     @property
     def status(self) -> str:
@@ -427,11 +424,9 @@ class MockJob:
         wanted = _statuses(status, more)
         deadline = time.monotonic() + _duration_ms(timeout) / 1000
         pause = threading.Event()
-        from mockjobs import timeline
-
         while True:
             v = self._service.view(self._job())
-            doc = timeline.render(v.scenario, v.job, v.state)
+            doc = v.document()
             if doc["status"] in wanted:
                 return doc
             if v.state.terminal:

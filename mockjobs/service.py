@@ -36,6 +36,10 @@ class View:
     state: State
     now: int
 
+    def document(self) -> dict[str, Any]:
+        """The job document of this state, as GET ?f=json answers it."""
+        return timeline.render(self.scenario, self.job, self.state)
+
 
 class MockService:
     """Jobs, clock and journal of one server; shared by its workers through the store."""
