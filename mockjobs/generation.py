@@ -16,10 +16,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 _COUNTER = struct.Struct("<Q")
+CHANGED, ADDED = 0, 1  # the counters: rows changed or removed; rows only added
+_SLOTS = 2
+_SIZE = _COUNTER.size * _SLOTS
 
 
 class Generation:
-    """A 64-bit counter in a small memory-mapped file beside the state database."""
+    """64-bit write counters in a small memory-mapped file beside the state database.
+
+    Two counters, so that adding rows (a new job) does not expire what readers cached of
+    the rows that were already there.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -32,19 +39,19 @@ class Generation:
     def _open(self) -> None:
         """Map the file in this process (after a fork, a process opens its own lock)."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        if os.fstat(fd).st_size < _COUNTER.size:
-            os.ftruncate(fd, _COUNTER.size)
+        if os.fstat(fd).st_size < _SIZE:
+            os.ftruncate(fd, _SIZE)
         self._fd, self._pid = fd, os.getpid()
-        self._map = mmap.mmap(fd, _COUNTER.size)
+        self._map = mmap.mmap(fd, _SIZE)
 
-    def value(self) -> int:
-        """The counter now."""
+    def value(self, slot: int = CHANGED) -> int:
+        """One counter now."""
         assert self._map is not None
-        return _COUNTER.unpack_from(self._map, 0)[0]
+        return _COUNTER.unpack_from(self._map, slot * _COUNTER.size)[0]
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the writers' lock around a write, then bump the counter once it is done."""
+    def writing(self, slot: int = CHANGED) -> Iterator[None]:
+        """Hold the writers' lock around a write, then bump the slot's counter once it is done."""
         with self._lock:  # threads of one process take turns; flock orders the processes
             if self._pid != os.getpid():
                 self._open()  # a forked worker locks through its own open file, never its parent's
@@ -54,5 +61,5 @@ class Generation:
                 yield
             finally:
                 assert self._map is not None
-                _COUNTER.pack_into(self._map, 0, self.value() + 1)
+                _COUNTER.pack_into(self._map, slot * _COUNTER.size, self.value(slot) + 1)
                 fcntl.flock(fd, fcntl.LOCK_UN)

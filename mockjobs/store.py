@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from .clock import ClockState
 from .errors import Conflict, NotFound, Stale
-from .generation import Generation
+from .generation import ADDED, CHANGED, Generation
 from .timeline import Job
 
 SCHEMA = """
@@ -130,7 +130,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self.generation = Generation(self.path.with_name(self.path.name + ".gen"))
-        self._cache: dict[Any, tuple[int, Any]] = {}
+        self._cache: dict[Any, tuple[tuple[int, ...], Any]] = {}
         self._sources: dict[str, tuple[str, str, str]] = {}
         self._db().execute("PRAGMA journal_mode=WAL")
         self._db().executescript(SCHEMA)
@@ -149,10 +149,10 @@ class SqliteStore:
         return held.db
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the write lock at once; readers' caches expire after it."""
+    def _tx(self, slot: int = CHANGED) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock at once; readers' caches of slot expire after it."""
         db = self._db()
-        with self.generation.writing():
+        with self.generation.writing(slot):
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -161,17 +161,22 @@ class SqliteStore:
                 raise
             db.execute("COMMIT")
 
-    def _cached(self, key: Any, load: Callable[[], T]) -> T:
-        """load(), or what it gave under the same write generation (no write since, by anyone)."""
-        gen = self.generation.value()
+    def _stamp(self, slots: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(self.generation.value(s) for s in slots)
+
+    def _cached(
+        self, key: Any, load: Callable[[], T], slots: tuple[int, ...] = (CHANGED,), keep_none: bool = True
+    ) -> T:
+        """load(), or what it gave while the slots' counters stood where they stand (no such write since)."""
+        stamp = self._stamp(slots)
         hit = self._cache.get(key)
-        if hit is not None and hit[0] == gen:
+        if hit is not None and hit[0] == stamp:
             return hit[1]
         value = load()
-        if self.generation.value() == gen:  # nobody wrote while we read: safe to keep
+        if self._stamp(slots) == stamp and (keep_none or value is not None):  # nobody wrote meanwhile
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
-            self._cache[key] = (gen, value)
+            self._cache[key] = (stamp, value)
         return value
 
     def close(self) -> None:
@@ -225,7 +230,7 @@ class SqliteStore:
     def add_job(self, job: Job) -> Job:
         """Insert a new job; Conflict if its id is taken."""
         try:
-            with self._tx() as db:
+            with self._tx(ADDED) as db:
                 cur = db.execute(self._INSERT.format(verb=""), self._row(job))
         except sqlite3.IntegrityError:
             raise Conflict(f"job {job.job_id} already exists") from None
@@ -235,12 +240,13 @@ class SqliteStore:
         """Insert the jobs whose ids are not taken yet (static jobs at start-up)."""
         rows = [self._row(j) for j in jobs]
         if rows:
-            with self._tx() as db:
+            with self._tx(ADDED) as db:
                 db.executemany(self._INSERT.format(verb="OR IGNORE"), rows)
 
     def get_job(self, job_id: str) -> Job | None:
         """One job by id."""
-        return self._cached(("job", job_id), lambda: self._read_job(job_id))
+        # Adding rows never changes one that exists; an absent job may be added any moment.
+        return self._cached(("job", job_id), lambda: self._read_job(job_id), keep_none=False)
 
     def _read_job(self, job_id: str) -> Job | None:
         row = self._db().execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
@@ -253,9 +259,8 @@ class SqliteStore:
 
     def job_ids(self) -> list[str]:
         """Every job id, in creation order."""
-        ids = self._cached(
-            "job_ids", lambda: [r[0] for r in self._db().execute("SELECT job_id FROM jobs ORDER BY seq")]
-        )
+        query = "SELECT job_id FROM jobs ORDER BY seq"
+        ids = self._cached("job_ids", lambda: [r[0] for r in self._db().execute(query)], (CHANGED, ADDED))
         return list(ids)
 
     def count_jobs(self) -> int:
@@ -290,7 +295,7 @@ class SqliteStore:
 
     def put_source(self, version: str, name: str, file: str, text: str) -> None:
         """Keep a scenario text so any worker can replay jobs bound to it."""
-        with self._tx() as db:
+        with self._tx(ADDED) as db:
             db.execute(
                 "INSERT OR IGNORE INTO sources (version, name, file, text) VALUES (?, ?, ?, ?)",
                 (version, name, file, text),
@@ -347,7 +352,7 @@ class SqliteStore:
 
     def meta_default(self, key: str, value: str) -> str:
         """The value kept under key, storing value first if there is none."""
-        with self._tx() as db:
+        with self._tx(ADDED) as db:
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
             return str(db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
 

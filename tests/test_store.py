@@ -107,3 +107,17 @@ def test_a_job_moved_by_another_worker_is_advanced_from_where_it_now_is(make_app
     two.store._cache[("job", job.job_id)] = (two.store.generation.value(), stale)  # still the stale copy
     moved = two.advance(job.job_id, by_ms=1000)
     assert moved.start_ms == job.start_ms - 6000  # both moves count
+
+
+def test_adding_a_job_keeps_the_other_workers_cached_rows_and_shows_the_new_one(two) -> None:
+    a, b = two
+    a.add_job(job("j1"))
+    first = b.get_job("j1")
+    assert b.get_job("j2") is None  # absent: never cached, since it may be added any moment
+    assert b.job_ids() == ["j1"]
+    a.add_job(job("j2"))
+    assert b.get_job("j1") is first  # still the cached row: adding touches no existing row
+    assert b.get_job("j2") is not None
+    assert b.job_ids() == ["j1", "j2"]
+    a.update_job(first, start_ms=1)
+    assert b.get_job("j1").start_ms == 1  # a change expires it
