@@ -60,11 +60,12 @@ CREATE TABLE IF NOT EXISTS meta (
 class _Conn:
     """A connection with the process that opened it (sqlite3 connections take no weak references)."""
 
-    __slots__ = ("db", "pid", "__weakref__")
+    __slots__ = ("db", "pid", "closed", "__weakref__")
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.pid = os.getpid()
+        self.closed = False
 
 
 _OPEN: weakref.WeakSet[_Conn] = weakref.WeakSet()  # every live connection of this process
@@ -73,6 +74,13 @@ _INHERITED: list[_Conn] = []  # a forked child's copies of its parent's connecti
 
 
 def _before_fork() -> None:
+    """Close the idle connections: SQLite shares per-file state among a process's connections, so
+    a child that inherits an open one and opens its own gets broken locks ("disk I/O error")."""
+    for held in list(_OPEN):
+        if not held.db.in_transaction:
+            held.db.close()
+            held.closed = True  # reopened on next use
+            _OPEN.discard(held)
     _FORKING[:] = list(_OPEN)
 
 
@@ -132,8 +140,10 @@ class SqliteStore:
         self.generation = Generation(self.path.with_name(self.path.name + ".gen"))
         self._cache: dict[Any, tuple[tuple[int, ...], Any]] = {}
         self._sources: dict[str, tuple[str, str, str]] = {}
-        self._db().execute("PRAGMA journal_mode=WAL")
-        self._db().executescript(SCHEMA)
+        db = self._db()
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # the file keeps it once set
+            db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
 
     # ------------------------------------------------------------------ connections
 
@@ -141,11 +151,14 @@ class SqliteStore:
         """This process's and thread's connection (a forked worker opens its own)."""
         local = self._local
         held: _Conn | None = getattr(local, "conn", None)
-        if held is None or held.pid != os.getpid():
+        if held is None or held.pid != os.getpid() or held.closed:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA synchronous=NORMAL")  # per connection; WAL mode is the file's, set once
             held = local.conn = _Conn(conn)
             _OPEN.add(held)
+            # Close it the moment its holder goes (its thread ended, its store dropped), not at some
+            # later garbage collection: one left open across a fork breaks the child's file locks.
+            weakref.finalize(held, conn.close)
         return held.db
 
     @contextmanager

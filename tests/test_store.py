@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,17 @@ def test_stale_update_is_refused(two) -> None:
         b.update_job(added, start_ms=2)  # b's copy is one revision behind
 
 
+def in_processes(target: Callable[[str, int], None], path: str, times: int, processes: int = 3) -> None:
+    """Run target(path, times) in forked processes at once, as workers would; each must succeed."""
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=target, args=(path, times)) for _ in range(processes)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+
+
 def _bump(path: str, times: int) -> None:
     store = SqliteStore(path)
     for i in range(times):
@@ -68,13 +82,7 @@ def _bump(path: str, times: int) -> None:
 def test_concurrent_writers_in_other_processes_lose_no_generation(tmp_path: Path) -> None:
     path = str(tmp_path / "state.db")
     SqliteStore(path)
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_bump, args=(path, 50)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
+    in_processes(_bump, path, 50)
     assert Generation(path + ".gen").value() == 150  # each write counted once
 
 
@@ -87,13 +95,7 @@ def _advance_clock(path: str, times: int) -> None:
 def test_clock_changes_from_several_processes_are_never_lost(tmp_path: Path) -> None:
     path = str(tmp_path / "state.db")
     SqliteStore(path).set_clock(ClockState(0, 1000))  # frozen, so the sum is exact
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_advance_clock, args=(path, 40)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
+    in_processes(_advance_clock, path, 40)
     assert SqliteStore(path).clock() == ClockState(0, 1000 + 120)
 
 
@@ -121,3 +123,23 @@ def test_adding_a_job_keeps_the_other_workers_cached_rows_and_shows_the_new_one(
     assert b.job_ids() == ["j1", "j2"]
     a.update_job(first, start_ms=1)
     assert b.get_job("j1").start_ms == 1  # a change expires it
+
+
+def _open_files(name: str) -> list[str]:
+    """Files of this process whose path holds name."""
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if name in target:
+                out.append(target)
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_a_dropped_store_closes_its_database_at_once(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    store.add_job(job())
+    assert any(f.endswith("state.db") for f in _open_files(str(tmp_path)))
+    del store  # no close(), no garbage collection: a fork now must not inherit the files
+    assert [f for f in _open_files(str(tmp_path)) if "state.db" in f and not f.endswith(".gen")] == []
