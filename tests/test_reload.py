@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests import servers
+from tests.conftest import scenario_folder
 from tests.servers import Launcher, Server
 
 pytestmark = pytest.mark.slow
@@ -60,9 +61,7 @@ def finished_job(srv: Server, scenario: str) -> dict:
 
 
 def test_edits_reach_every_worker_and_running_jobs_keep_their_version(launch: Launcher, tmp_path: Path) -> None:
-    folder = tmp_path / "scn"
-    folder.mkdir()
-    (folder / "alpha.yaml").write_text(alpha("Done v1."))
+    folder = scenario_folder(tmp_path / "scn", {"alpha.yaml": alpha("Done v1.")})
     srv = launch.serve(str(folder), "--workers", "3", "--reload-interval", "0.25")
     pids = srv.worker_pids(3)
     old = finished_job(srv, "alpha")
@@ -112,9 +111,7 @@ def test_edits_reach_every_worker_and_running_jobs_keep_their_version(launch: La
 
 
 def test_default_interval_picks_up_a_new_file_within_about_a_second(launch: Launcher, tmp_path: Path) -> None:
-    folder = tmp_path / "scn"
-    folder.mkdir()
-    (folder / "alpha.yaml").write_text(alpha("Done."))
+    folder = scenario_folder(tmp_path / "scn", {"alpha.yaml": alpha("Done.")})
     srv = launch.serve(str(folder), "--workers", "2", "--reload-interval", "1")
     pids = srv.worker_pids(2)
     (folder / "beta.yaml").write_text(BETA)
@@ -124,9 +121,7 @@ def test_default_interval_picks_up_a_new_file_within_about_a_second(launch: Laun
 
 
 def test_a_new_worker_answers_from_the_files_not_from_its_parent(launch: Launcher, tmp_path: Path) -> None:
-    folder = tmp_path / "scn"
-    folder.mkdir()
-    (folder / "alpha.yaml").write_text(alpha("Done v1."))
+    folder = scenario_folder(tmp_path / "scn", {"alpha.yaml": alpha("Done v1.")})
     srv = launch.serve(str(folder), "--workers", "1", "--reload-interval", "60")
     (first,) = srv.worker_pids(1)
     (folder / "alpha.yaml").write_text(alpha("Done v2."))
