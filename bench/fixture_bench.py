@@ -37,7 +37,7 @@ _STARTUP = """
 import sys, tempfile, time, urllib.request
 from pathlib import Path
 t0 = time.perf_counter()
-from mockjobs.pytest_plugin import MockjobsServer
+from mockjobs.testing import MockjobsServer
 server = MockjobsServer(Path(tempfile.mkdtemp(prefix="mockjobs-bench-")))
 urllib.request.urlopen(server.rest_url + "/info?f=json").read()
 t1 = time.perf_counter()
@@ -82,7 +82,7 @@ def startup_cold() -> float:
 
 def startup_warm_and_reset() -> tuple[float, float]:
     """Seconds to start a server with everything imported; median ms of one reset."""
-    from mockjobs.pytest_plugin import MockjobsServer
+    from mockjobs.testing import MockjobsServer
 
     with tempfile.TemporaryDirectory(prefix="mockjobs-bench-") as tmp:
         MockjobsServer(Path(tmp) / "warm-up").stop()  # imports, template and scenario caches
@@ -93,7 +93,7 @@ def startup_warm_and_reset() -> tuple[float, float]:
             times = []
             for _ in range(RESETS):
                 t = time.perf_counter()
-                server._activate()
+                server.activate()
                 times.append(time.perf_counter() - t)
         finally:
             server.stop()

@@ -276,12 +276,15 @@ class MockService:
         except OSError:
             log.exception("could not write the request journal")
 
-    def polls(self, job: Job, entries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Poll cadence of a job, from the journal (or from its entries, already read)."""
+    def poll_entries(self, job: Job, entries: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """The journal entries of job's polls (of this very job, not one deleted before it with its id)."""
         if entries is None:
             entries = self.journal.entries(job.job_id)
-        mine = [e for e in entries if e.get("kind") == "poll" and e.get("seq") == job.seq]
-        return poll_summary(mine, job.created_ms)
+        return [e for e in entries if e.get("kind") == "poll" and e.get("seq") == job.seq]
+
+    def polls(self, job: Job, entries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Poll cadence of a job, from the journal (or from its entries, already read)."""
+        return poll_summary(self.poll_entries(job, entries), job.created_ms)
 
     def summaries(self, jobs: list[Job], *, polls: bool = True) -> list[dict[str, Any]]:
         """Jobs as the control API lists them, the journal read once for all of them."""
