@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     cancel_at  REAL,
     static     INTEGER NOT NULL,
     rev        INTEGER NOT NULL DEFAULT 0,
-    created_ms INTEGER NOT NULL
+    created_ms INTEGER NOT NULL,
+    pace       TEXT
 );
 CREATE TABLE IF NOT EXISTS sources (
     version TEXT PRIMARY KEY,
@@ -53,6 +54,15 @@ CREATE TABLE IF NOT EXISTS added_scenarios (
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS faults (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id  TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
 );
 """
 
@@ -101,7 +111,7 @@ if hasattr(os, "register_at_fork"):
 T = TypeVar("T")
 _CACHE_MAX = 50_000  # cached reads per worker before the cache starts afresh
 
-_JOB_COLUMNS = "job_id, scenario, version, vars, params, start_ms, speed, cancel_at, static, seq, rev, created_ms"
+_JOB_COLUMNS = "job_id, scenario, version, vars, params, start_ms, speed, cancel_at, static, seq, rev, created_ms, pace"
 
 
 class Store(Protocol):
@@ -124,6 +134,12 @@ class Store(Protocol):
     def update_clock(self, change: Callable[[ClockState], ClockState]) -> ClockState: ...
     def meta_default(self, key: str, value: str) -> str: ...
     def reset(self, static_jobs: Iterable[Job]) -> None: ...
+    def incr(self, key: str) -> int: ...
+    def clear_counters(self) -> None: ...
+    def put_fault(self, fault_id: str, doc: dict[str, Any]) -> None: ...
+    def faults(self) -> list[dict[str, Any]]: ...
+    def delete_fault(self, fault_id: str) -> bool: ...
+    def clear_faults(self) -> None: ...
 
 
 class SqliteStore:
@@ -144,6 +160,8 @@ class SqliteStore:
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # the file keeps it once set
             db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
+        if "pace" not in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}:  # a state file of 0.1.0
+            db.execute("ALTER TABLE jobs ADD COLUMN pace TEXT")
 
     # ------------------------------------------------------------------ connections
 
@@ -215,11 +233,12 @@ class SqliteStore:
             job.cancel_at,
             int(job.static),
             job.created_ms,
+            job.pace,
         )
 
     @staticmethod
     def _job(row: tuple[object, ...]) -> Job:
-        job_id, scenario, version, vars_, params, start, speed, cancel_at, static, seq, rev, created = row
+        job_id, scenario, version, vars_, params, start, speed, cancel_at, static, seq, rev, created, pace = row
         return Job(
             job_id=str(job_id),
             scenario=str(scenario),
@@ -233,11 +252,12 @@ class SqliteStore:
             seq=int(seq),  # type: ignore[arg-type]
             rev=int(rev),  # type: ignore[arg-type]
             created_ms=int(created),  # type: ignore[arg-type]
+            pace=None if pace is None else str(pace),
         )
 
     _INSERT = (
         "INSERT {verb} INTO jobs (job_id, scenario, version, vars, params, start_ms, speed, cancel_at,"
-        " static, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " static, created_ms, pace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
 
     def add_job(self, job: Job) -> Job:
@@ -377,3 +397,52 @@ class SqliteStore:
             db.execute("DELETE FROM added_scenarios")
             db.execute("DELETE FROM meta WHERE key = 'clock'")
             db.executemany(self._INSERT.format(verb="OR IGNORE"), rows)
+
+    # ------------------------------------------------------------------ faults and shared counters (issue 11)
+
+    def incr(self, key: str) -> int:
+        """Atomically add 1 to the shared counter key (created at 0) and return the new value."""
+        # No generation bump: nothing is cached from this table, so no reader's cache expires.
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "INSERT INTO counters (key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1",
+                (key,),
+            )
+            value = int(db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0])
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return value
+
+    def clear_counters(self) -> None:
+        """Drop every counter (reset)."""
+        self._db().execute("DELETE FROM counters")
+
+    def put_fault(self, fault_id: str, doc: dict[str, Any]) -> None:
+        """Store (or replace, keeping its place) one fault, a JSON-able mapping, in creation order."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO faults (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                (fault_id, json.dumps(doc)),
+            )
+
+    def faults(self) -> list[dict[str, Any]]:
+        """Every stored fault, in creation order (cached until a write: read on every poll)."""
+        docs = self._cached("faults", self._read_faults)
+        return [dict(d) for d in docs] if docs else []
+
+    def _read_faults(self) -> tuple[dict[str, Any], ...]:
+        return tuple(json.loads(r[0]) for r in self._db().execute("SELECT doc FROM faults ORDER BY seq"))
+
+    def delete_fault(self, fault_id: str) -> bool:
+        """Remove one fault; False if there was none."""
+        with self._tx() as db:
+            return db.execute("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount == 1
+
+    def clear_faults(self) -> None:
+        """Remove every fault (reset)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM faults")

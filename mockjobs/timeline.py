@@ -40,6 +40,7 @@ class Job:
     seq: int = 0
     rev: int = 0
     created_ms: int = 0  # real wall-clock ms at creation, for poll cadence
+    pace: str | None = None  # "clock" or "poll" for this job; None: its scenario's job.pace
 
     def elapsed(self, now_ms: int) -> float:
         """Scenario time elapsed at mock time now_ms (negative before a future start)."""

@@ -143,3 +143,67 @@ def test_a_dropped_store_closes_its_database_at_once(tmp_path: Path) -> None:
     assert any(f.endswith("state.db") for f in _open_files(str(tmp_path)))
     del store  # no close(), no garbage collection: a fork now must not inherit the files
     assert [f for f in _open_files(str(tmp_path)) if "state.db" in f and not f.endswith(".gen")] == []
+
+
+# --------------------------------------------------------------------------- faults and shared counters
+
+
+def _count_polls(path: str, times: int) -> None:
+    store = SqliteStore(path)
+    for _ in range(times):
+        store.incr("poll:j1")
+
+
+def test_incr_from_several_processes_counts_every_increment_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.db")
+    store = SqliteStore(path)
+    assert store.incr("poll:j1") == 1
+    gen = Generation(path + ".gen").value()
+    in_processes(_count_polls, path, 40)
+    assert store.incr("poll:j1") == 1 + 120 + 1
+    assert store.incr("poll:other") == 1
+    assert Generation(path + ".gen").value() == gen  # counting expires nobody's cache
+    store.clear_counters()
+    assert store.incr("poll:j1") == 1
+
+
+def test_faults_keep_creation_order_and_every_worker_sees_changes_through_its_cache(two) -> None:
+    a, b = two
+    assert b.faults() == []  # cached as empty
+    a.put_fault("f1", {"id": "f1", "do": {"http": 503}})
+    a.put_fault("f2", {"id": "f2", "do": {"drop": True}})
+    assert [f["id"] for f in b.faults()] == ["f1", "f2"]
+    a.put_fault("f1", {"id": "f1", "do": {"http": 502}})  # replaced in place
+    assert b.faults()[0] == {"id": "f1", "do": {"http": 502}}
+    b.faults()[0]["do"] = "changed by a caller"  # callers get copies
+    assert b.faults()[0]["do"] == {"http": 502}
+    assert a.delete_fault("f1") is True
+    assert a.delete_fault("f1") is False
+    assert [f["id"] for f in b.faults()] == ["f2"]
+    a.clear_faults()
+    assert b.faults() == []
+
+
+def test_a_state_file_without_the_pace_column_gets_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL UNIQUE, scenario TEXT NOT NULL,"
+        " version TEXT NOT NULL, vars TEXT NOT NULL, params TEXT NOT NULL, start_ms INTEGER NOT NULL,"
+        " speed REAL NOT NULL, cancel_at REAL, static INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0,"
+        " created_ms INTEGER NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO jobs (job_id, scenario, version, vars, params, start_ms, speed, static, created_ms)"
+        " VALUES ('old', 's', 'v', '{}', '{}', 5, 1.0, 0, 0)"
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    assert store.get_job("old").pace is None
+    from dataclasses import replace
+
+    assert store.add_job(replace(job("new"), pace="poll")).pace == "poll"
+    assert store.get_job("new").pace == "poll"
