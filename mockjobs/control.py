@@ -178,7 +178,7 @@ def add_scenario() -> tuple[Response, int]:
 def create_job() -> tuple[Response, int]:
     """Start a job of a scenario: 201, or 400/404/409."""
     data = body()
-    _only(data, {"scenario", "jobId", "vars", "params", "speed", "startTime"})
+    _only(data, {"scenario", "jobId", "vars", "params", "speed", "startTime", "pace"})
     name = data.get("scenario")
     if not isinstance(name, str) or not name:
         raise BadRequest("'scenario' (a scenario name) is required")
@@ -192,8 +192,17 @@ def create_job() -> tuple[Response, int]:
     if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
         raise BadRequest("'speed' must be a number")
     start = _epoch_ms(data.get("startTime"), "startTime")
+    pace = data.get("pace")
+    if pace is not None and not isinstance(pace, str):
+        raise BadRequest("'pace' must be 'clock' or 'poll'")
     job = mock().create(
-        name, job_id=job_id, vars=data.get("vars"), params=data.get("params"), speed=speed, start_time=start
+        name,
+        job_id=job_id,
+        vars=data.get("vars"),
+        params=data.get("params"),
+        speed=speed,
+        start_time=start,
+        pace=pace,
     )
     out = {
         "jobId": job.job_id,

@@ -91,4 +91,5 @@ def poll_summary(polls: list[dict[str, Any]], created_ms: int) -> dict[str, Any]
         "terminalSeen": terminal_index is not None,
         "firstDelay": (times[0] - created_ms) / 1000 if times else None,
         "formats": sorted({p.get("f", "html") for p in polls}),
+        "faults": [{"poll": p.get("poll", i + 1), **p["fault"]} for i, p in enumerate(polls) if "fault" in p],
     }

@@ -134,6 +134,10 @@ _SCHEMAS: dict[str, Any] = {
             "params": {"type": "object", "description": "Trigger parameters, used as {params.NAME}."},
             "speed": {"type": "number", "exclusiveMinimum": 0},
             "startTime": {"type": "integer", "description": "Epoch ms; default: now on the mock clock."},
+            "pace": {
+                "enum": ["clock", "poll"],
+                "description": "poll: the Nth poll shows the state after the Nth event; default: the scenario's.",
+            },
         },
     },
     "CreatedJob": {
@@ -500,9 +504,69 @@ def document(context: str = "/arcgis", server_url: str | None = None) -> dict[st
                 'JSON in and out, ordinary HTTP statuses, errors as {"error": "<message>"}.'
             ),
         },
-        "paths": _paths(),
+        "paths": {**_paths(), **_fault_paths()},
         "components": {"schemas": _SCHEMAS, "responses": _RESPONSES},
     }
     if server_url:
         doc["servers"] = [{"url": server_url}]
     return doc
+
+
+def _fault_paths() -> dict[str, Any]:
+    """/__mock/faults (SPEC section 8); the shapes are mockjobs.fault_schemas'."""
+    fault = {
+        "type": "object",
+        "required": ["id", "when", "do", "source"],
+        "properties": {
+            "id": {"type": "string"},
+            "jobId": {"type": "string", "description": "Only this job's polls."},
+            "scenario": {"type": "string", "description": "Only the polls of this scenario's jobs."},
+            "when": {
+                "type": "object",
+                "description": "poll, every, times, after, before, probability, seed; all given must hold.",
+            },
+            "do": {
+                "type": "object",
+                "description": "One effect: http (+ retry_after), error, delay, drop, truncate or stale.",
+            },
+            "source": {"enum": ["api", "scenario"]},
+        },
+    }
+    new_fault = {
+        "type": "object",
+        "required": ["do"],
+        "additionalProperties": False,
+        "properties": {k: v for k, v in fault["properties"].items() if k in ("jobId", "scenario", "when", "do")},
+    }
+    return {
+        "/__mock/faults": {
+            "get": {
+                "summary": "Every fault: those added here, then those of scenario files",
+                "operationId": "listFaults",
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {"faults": {"type": "array", "items": fault}}}, "Faults."
+                    )
+                },
+            },
+            "post": {
+                "summary": "Add a fault for one job, one scenario's jobs, or every job",
+                "operationId": "addFault",
+                "requestBody": _body(new_fault),
+                "responses": {"201": _json(fault, "Added."), "400": _error("BadRequest")},
+            },
+            "delete": {
+                "summary": "Remove every fault added here",
+                "operationId": "deleteFaults",
+                "responses": {"200": _json({"type": "object"}, "Removed; their ids under deleted.")},
+            },
+        },
+        "/__mock/faults/{fault_id}": {
+            "delete": {
+                "summary": "Remove one fault added here",
+                "operationId": "deleteFault",
+                "parameters": [{"name": "fault_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "object"}, "Removed."), "404": _error("NotFound")},
+            }
+        },
+    }

@@ -25,6 +25,7 @@ from marshmallow import (
 from . import placeholders, yamlsrc
 from .durations import format_ms, parse_ms
 from .errors import DurationError, ScenarioError, ScenarioErrors
+from .faults import PACES, Fault
 from .placeholders import PlaceholderError, Template
 from .statuses import STATUSES, TERMINAL
 
@@ -72,6 +73,7 @@ class JobTemplate:
     status: str
     custom_attributes: Mapping[str, Any]
     pending_end_time: int
+    pace: str = "clock"  # "poll": the Nth poll of a job sees the state after its Nth event
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class Scenario:
     jobs: tuple[StaticJob, ...]
     source: Source
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    faults: tuple[Fault, ...] = ()  # fire on polls of this scenario's jobs
 
     @property
     def version(self) -> str:
@@ -332,6 +335,7 @@ class JobSchema(_Strict):
     status = fields.String(load_default="SUBMITTED", validate=[_one_of(STATUSES), _not_terminal])
     customAttributes = MapField(JsonField(), load_default=dict)
     pendingEndTime = fields.Integer(strict=True, load_default=0)
+    pace = fields.String(load_default="clock", validate=_one_of(PACES))
 
 
 class TriggerSchema(_Strict):
@@ -380,6 +384,7 @@ class ScenarioSchema(_Strict):
     )
     on_cancel = fields.List(fields.Nested(EventSchema), load_default=None)
     jobs = fields.List(fields.Nested(StaticJobSchema), load_default=list)
+    faults = fields.List(fields.Nested(lambda: _fault_schema()), load_default=list)
 
     def __init__(self, source: Source, stem: str, lines: Mapping[Any, int]) -> None:
         super().__init__()
@@ -390,6 +395,13 @@ class ScenarioSchema(_Strict):
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> Scenario:
         return _build(data, self.source, self.stem, self.lines)
+
+
+def _fault_schema() -> Schema:
+    """A faults entry's schema (its module builds on this one's fields)."""
+    from .fault_schemas import ScenarioFaultSchema
+
+    return ScenarioFaultSchema()
 
 
 # marshmallow's stock messages, said the way the rest of mockjobs says things
@@ -552,8 +564,13 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
     if found:
         raise _Problems(list(found.items()))
 
+    name = data.get("name") or stem
+    faults = tuple(
+        Fault(id=f"{name}.faults[{i}]", when=when, do=do, scenario=name, source="scenario")
+        for i, (when, do) in enumerate(data["faults"])
+    )
     return Scenario(
-        name=data.get("name") or stem,
+        name=name,
         description=data["description"],
         job=JobTemplate(
             type=job["type"],
@@ -562,6 +579,7 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
             status=job["status"],
             custom_attributes=MappingProxyType(extras),
             pending_end_time=job["pendingEndTime"],
+            pace=job["pace"],
         ),
         vars=tuple(VarSpec(name, lit, gen) for name, (lit, gen) in data["vars"].items()),
         trigger=trigger,
@@ -570,6 +588,7 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
         jobs=tuple(static),
         source=source,
         lines=MappingProxyType(dict(lines)),
+        faults=faults,
     )
 
 

@@ -16,7 +16,9 @@ from .auth import Credentials, Tokens
 from .catalog import Registry
 from .clock import ClockState, TimeSource
 from .errors import BadRequest, Conflict, NotFound, Stale
+from .faults import PACES
 from .journal import Journal, poll_summary
+from .polling import PollRules
 from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_object, load_text, new_job_id
 from .store import Store
 from .timeline import Job, State
@@ -59,6 +61,7 @@ class MockService:
             Credentials.parse(str(cfg["USER"])), store.meta_default("token_secret", Tokens.new_secret())
         )
         self.server_start = int(store.meta_default("server_start", str(self.now())))
+        self.rules = PollRules(self)
         self.seed_static()
 
     # ------------------------------------------------------------------ time
@@ -163,14 +166,21 @@ class MockService:
         params: Mapping[str, Any] | None = None,
         speed: float | None = None,
         start_time: int | None = None,
+        pace: str | None = None,
     ) -> Job:
-        """Start a job of scenario now (or at start_time); NotFound, Conflict or BadRequest."""
+        """Start a job of scenario now (or at start_time); NotFound, Conflict or BadRequest.
+
+        pace "poll" makes the job's Nth poll show the state after its Nth event, whatever
+        the clock says; None follows the scenario's job.pace.
+        """
         sc = scenario if isinstance(scenario, Scenario) else self.registry.get(scenario)
         if sc is None:
             known = ", ".join(sorted(s.name for s in self.registry.all()))
             raise NotFound(f"no scenario {scenario!r} (known: {known})")
         if job_id is not None and not JOB_ID_RE.match(job_id):
             raise BadRequest(f"jobId {job_id!r} is not usable: letters, digits, '_', '.', '-' only")
+        if pace is not None and pace not in PACES:
+            raise BadRequest(f"pace must be one of {', '.join(PACES)}, not {pace!r}")
         if speed is not None and not (math.isfinite(speed) and 0 < speed <= MAX_SPEED):
             raise BadRequest(f"speed must be above 0 and at most {MAX_SPEED:g}, not {speed}")
         try:
@@ -187,6 +197,7 @@ class MockService:
             start_ms=self.now() if start_time is None else int(start_time),
             speed=self.speed if speed is None else float(speed),
             created_ms=self.real_ms(),
+            pace=pace,
         )
         return self.store.add_job(job)
 
@@ -208,6 +219,10 @@ class MockService:
         """job folded at now (default: the mock clock now)."""
         now = self.now() if now is None else now
         sc = self.scenario_of(job)
+        if self.rules.paced(job, sc):  # between polls, a paced job shows what its last poll showed
+            return View(
+                job, sc, timeline.state_at(sc, job, timeline.paced_position(sc, job, self.rules.last_poll(job))), now
+            )
         return View(job, sc, timeline.state_at(sc, job, timeline.position(sc, job, now)), now)
 
     def at(self, job: Job, elapsed_ms: float) -> dict[str, Any]:
@@ -222,6 +237,8 @@ class MockService:
     def _advance(self, job_id: str, by_ms: float | None, to: str | float | None) -> Job:
         job = self.get(job_id)
         sc = self.scenario_of(job)
+        if self.rules.paced(job, sc):
+            raise BadRequest(f"job {job_id} is paced by its polls (pace: poll); poll it to move it on")
         try:
             delta = timeline.advance_ms(sc, job, self.now(), by_ms=by_ms, to=to)
         except ValueError as exc:
@@ -251,6 +268,7 @@ class MockService:
         """Back to the start: static jobs only, real clock, empty journal."""
         self.registry.scan()
         self.store.reset(self.static_jobs())
+        self.rules.clear()
         self.journal.clear()
 
     # ------------------------------------------------------------------ reports
@@ -309,6 +327,7 @@ class MockService:
             "isCancelled": v.state.cancelled,
             "startTime": job.start_ms,
             "speed": job.speed,
+            "pace": job.pace or v.scenario.job.pace,
             "elapsed": round(v.state.position.elapsed / 1000, 3),
             "nextEventAt": None if nxt is None else round(nxt / 1000, 3),
             "nextEventTime": None if nxt is None else timeline.reached_time(job, nxt),

@@ -266,3 +266,20 @@ def render_response(scenario: Scenario, job: Job) -> Any:
     """A trigger's answer for the job it started (default {"jobId": ...})."""
     template = scenario.trigger.response if scenario.trigger else {"jobId": "{jobId}"}
     return render_value(template, values_for(scenario, job))
+
+
+def paced_position(scenario: Scenario, job: Job, polls: int) -> Position:
+    """Where a poll-paced job stands after `polls` polls: at its polls-th event offset (of both stories).
+
+    Events at one offset count as one; before the first poll the job shows its initial state,
+    after the last event it stays there.
+    """
+    tl: CompiledTimeline = scenario.compiled
+    offsets = set(tl.main.offsets)
+    if job.cancel_at is not None:
+        offsets = {o for o in offsets if o <= job.cancel_at + EPSILON_MS}
+        offsets.update(job.cancel_at + o for o in tl.cancel.offsets)
+    ordered = sorted(offsets)
+    if polls <= 0 or not ordered:
+        return position_at(scenario, job, min(0.0, ordered[0] if ordered else 0.0) - 1.0)
+    return position_at(scenario, job, ordered[min(polls, len(ordered)) - 1])

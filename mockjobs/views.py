@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import formats, timeline
+from . import faulted, formats, timeline
 from .auth import DEFAULT_MINUTES, token_from
 from .errors import ArcgisError, BadRequest, Conflict, NotFound
 from .fastpath import DocumentCache, Writer, json_writer
@@ -118,6 +118,10 @@ def job(job_id: str) -> Response:
         write: Writer = _html_page
     else:
         write = json_writer(f, indent())
+    touched = faulted.answer(mock(), job_id, f, write, indent())  # a fault or the poll pace
+    if touched is not None:
+        response, g.journal = touched
+        return response
     docs: DocumentCache = current_app.extensions["mockjobs.docs"]
     found = docs.encoded(mock(), job_id, f, write)
     if found is None:
