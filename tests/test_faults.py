@@ -7,11 +7,13 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tests import servers
 from tests.conftest import scenario_folder
 from tests.servers import Launcher, Server
 
@@ -243,6 +245,22 @@ def test_a_delayed_poll_does_not_delay_another_jobs_poll(srv: Server) -> None:
     assert thread.is_alive(), "the other job's polls waited for the delayed one"
     thread.join(15)
     assert took and took[0] >= 4.0
+
+
+def test_plain_gunicorn_from_the_repository_root_does_not_stall_on_a_delay_either(
+    launch: Launcher, tmp_path: Path
+) -> None:
+    folder = scenario_folder(tmp_path / "scn", {"steps.yaml": STEPS})
+    plain = launch.gunicorn("app:app", cwd=servers.REPO, env={"MOCKJOBS_SCENARIOS": str(folder)})  # one worker
+    slow, other = start(plain), start(plain)
+    add_fault(plain, jobId=slow, do={"delay": "4s"})
+    thread = threading.Thread(target=poll, args=(plain, slow))
+    thread.start()
+    time.sleep(0.5)
+    assert poll(plain, other).json()["status"] == "EXECUTING"
+    assert thread.is_alive(), "the one worker waited for the delayed poll"
+    thread.join(15)
+    assert "gthread" in plain.output.lower()
 
 
 def test_a_delay_range_waits_within_it(srv: Server) -> None:
