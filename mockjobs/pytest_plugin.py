@@ -24,7 +24,9 @@ Fixtures:
 
 Options: the ini option ``mockjobs_scenarios`` and ``--mockjobs-scenarios DIR`` add scenario
 folders to the bundled scenarios; the marker ``@pytest.mark.mockjobs_scenarios(DIR, ...)``
-adds folders for one module, class or test.
+adds folders for one module, class or test. The ini option ``mockjobs_strict = true`` (or
+``mockjobs.strict = True`` in a test) fails a test whose requests the mock answered with an
+error no fault scripted (an unknown job or path, a bad ``f``, ...), listing each of them.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from mockjobs.testing import (
     MockjobsServerError,
     PollStats,
 )
-from mockjobs.testing.api import describe_errors
+from mockjobs.testing.api import describe_errors, describe_requests, unscripted_errors
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -63,6 +65,7 @@ __all__ = [
 
 _MARKER = "mockjobs_scenarios"
 _INI = "mockjobs_scenarios"
+_STRICT_INI = "mockjobs_strict"
 _INSTANCE = pytest.StashKey[AppInstance]()
 
 
@@ -73,6 +76,15 @@ def _failure(errors: Sequence[BaseException]) -> BaseException:
     return pytest.fail.Exception(text.rstrip(), pytrace=False)
 
 
+def _strict_failure(entries: Sequence[dict[str, Any]]) -> BaseException:
+    """A test failure listing every request answered with an error the test did not script."""
+    text = (
+        f"mockjobs (strict): the mock answered {len(entries)} request(s) with an error no fault scripted:\n"
+        + describe_requests(entries)
+    )
+    return pytest.fail.Exception(text, pytrace=False)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """The ini option and the command-line option for scenario folders."""
     parser.addini(
@@ -80,6 +92,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "scenario folders the mockjobs fixture serves besides the bundled scenarios (relative to the ini file)",
         type="paths",
         default=[],
+    )
+    parser.addini(
+        _STRICT_INI,
+        "fail a test when the mockjobs server answered a request with an error no fault scripted",
+        type="bool",
+        default=False,
     )
     group = parser.getgroup("mockjobs", "mockjobs mock server")
     group.addoption(
@@ -113,12 +131,16 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if instance is None:
         return
     errors = instance.take_errors()
-    if not errors:
+    unscripted = unscripted_errors(instance.service) if instance.strict else []
+    if not errors and not unscripted:
         return
     if outcome.excinfo is not None:  # failed anyway: show the server's side too
-        item.add_report_section("call", "mockjobs server errors", describe_errors(errors))
+        if errors:
+            item.add_report_section("call", "mockjobs server errors", describe_errors(errors))
+        if unscripted:
+            item.add_report_section("call", "mockjobs unscripted errors", describe_requests(unscripted))
         return
-    exc = _failure(errors)
+    exc = _failure(errors) if errors else _strict_failure(unscripted)
     force = getattr(outcome, "force_exception", None)  # pluggy >= 1.1
     if force is None:
         raise exc
@@ -188,8 +210,9 @@ def mockjobs_server(
 
 @pytest.fixture
 def _mockjobs_instance(request: pytest.FixtureRequest, mockjobs_server: MockjobsServer) -> Iterator[AppInstance]:
-    """This test's app: picked by marker, reset, watched for server-side errors."""
+    """This test's app: picked by marker, reset, watched for server-side errors (and, strict, for unscripted ones)."""
     instance = mockjobs_server.activate(_marker_folders(request.node))
+    instance.strict = bool(request.config.getini(_STRICT_INI))
     problems = instance.load_errors()
     if problems:
         pytest.fail("mockjobs: the scenario folders have errors:\n" + "\n".join(problems), pytrace=False)

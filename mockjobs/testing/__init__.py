@@ -8,7 +8,7 @@ mockjobs internals load when a server is built.
 
 from __future__ import annotations
 
-from .api import Duration, Instant, MockClock, MockJob, MockJobs, MockjobsServerError, PollStats
+from .api import Duration, Instant, MockClock, MockFault, MockJob, MockJobs, MockjobsServerError, PollStats
 from .server import AppInstance, MockjobsServer
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Duration",
     "Instant",
     "MockClock",
+    "MockFault",
     "MockJob",
     "MockJobs",
     "MockjobsServer",

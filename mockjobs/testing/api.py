@@ -27,6 +27,7 @@ __all__ = [
     "Duration",
     "Instant",
     "MockClock",
+    "MockFault",
     "MockJob",
     "MockJobs",
     "MockjobsServerError",
@@ -89,6 +90,20 @@ def _server_error(errors: Sequence[BaseException]) -> MockjobsServerError:
     return exc
 
 
+def unscripted_errors(service: MockService) -> list[dict[str, Any]]:
+    """Journal entries answered with an ArcGIS error that no fault scripted."""
+    return [e for e in service.journal.entries() if "error" in e and "fault" not in e]
+
+
+def describe_requests(entries: Sequence[dict[str, Any]]) -> str:
+    """One line per journal entry: method, path?query, HTTP status and ArcGIS error code."""
+    lines = []
+    for e in entries:
+        query = f"?{e['query']}" if e.get("query") else ""
+        lines.append(f"  {e['method']} {e['path']}{query} -> HTTP {e.get('http')}, error {e.get('error')}")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- the API
 
 
@@ -109,6 +124,7 @@ class PollStats:
         terminal_seen: whether a poll saw COMPLETED, FAILED or CANCELLED.
         after_terminal: polls after the first one that saw a terminal status.
         formats: the ``f`` values used, sorted.
+        faults: every fault the polls met, ``{"poll": N, "id": ..., "effect": ...}``, in order.
         entries: the journal entries of the polls.
     """
 
@@ -122,7 +138,55 @@ class PollStats:
     terminal_seen: bool
     after_terminal: int
     formats: tuple[str, ...]
+    faults: tuple[dict[str, Any], ...]
     entries: tuple[dict[str, Any], ...] = field(repr=False)
+
+
+class MockFault:
+    """A fault added from the test (see :meth:`MockJob.fault` and :meth:`MockJobs.fault`).
+
+    Attributes:
+        id: the fault's id (as ``/__mock/faults`` shows it).
+        doc: the fault as ``/__mock/faults`` shows it: ``id``, ``jobId`` or ``scenario`` when
+            scoped, ``when``, ``do``, ``source``.
+    """
+
+    def __init__(self, service: MockService, doc: dict[str, Any]) -> None:
+        self._service = service
+        self.id: str = doc["id"]
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"<MockFault {self.id} when={self.doc['when']} do={self.doc['do']}>"
+
+    @property
+    def firings(self) -> list[dict[str, Any]]:
+        """The journal entries of the polls this fault fired on, oldest first."""
+        return [e for e in self._service.journal.entries() if (e.get("fault") or {}).get("id") == self.id]
+
+    def remove(self) -> None:
+        """Take the fault away (the reset after each test removes every fault anyway)."""
+        self._service.rules.delete(self.id)
+
+
+def _add_fault(service: MockService, when: Mapping[str, Any] | None, do: Mapping[str, Any], **scope: str) -> MockFault:
+    """A fault through the service, validated as ``POST /__mock/faults`` validates it."""
+    body: dict[str, Any] = {k: v for k, v in scope.items() if v is not None}
+    body["when"] = _json_durations(dict(when or {}))
+    body["do"] = _json_durations(dict(do))
+    return MockFault(service, service.rules.add(body).to_doc())
+
+
+def _json_durations(values: dict[str, Any]) -> dict[str, Any]:
+    """timedelta values as seconds, as the JSON form of a fault takes them."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, _dt.timedelta):
+            value = value.total_seconds()
+        elif isinstance(value, (list, tuple)):
+            value = [v.total_seconds() if isinstance(v, _dt.timedelta) else v for v in value]
+        out[key] = value
+    return out
 
 
 class MockClock:
@@ -307,6 +371,7 @@ class MockJob:
             terminal_seen=summary["terminalSeen"],
             after_terminal=summary["afterTerminal"],
             formats=tuple(summary["formats"]),
+            faults=tuple(summary["faults"]),
             entries=tuple(entries),
         )
 
@@ -314,6 +379,27 @@ class MockJob:
     def requests(self) -> list[dict[str, Any]]:
         """The journal entries of this job (its trigger and its polls), oldest first."""
         return self._service.journal.entries(self.id)
+
+    def fault(self, when: Mapping[str, Any] | None = None, *, do: Mapping[str, Any]) -> MockFault:
+        """Make this job's polls meet a fault; returns the :class:`MockFault`.
+
+        ``when`` holds the conditions, all of which must hold (none: every poll): ``poll``
+        (the Nth poll, once), ``every`` (every Nth poll), ``times`` (at most this many
+        firings), ``after``/``before`` (a window of the job's scenario time), ``probability``
+        with an optional ``seed`` (the same polls fire on every run). ``do`` is one effect:
+        ``{"http": 503, "retry_after": 5}`` (Retry-After defaults to the seconds until the
+        next event), ``{"error": {"code": 500, "message": "..."}}`` (an ArcGIS error with
+        HTTP 200), ``{"delay": "2s"}`` or ``{"delay": ["500ms", "3s"]}``, ``{"drop": True}``
+        (the connection closes unanswered), ``{"truncate": True}`` (a cut body) or
+        ``{"stale": True}`` (the previous event's document). Durations take the scenario forms
+        or a timedelta. Polls are counted from the first poll a fault covers, so add faults
+        before the client polls. Raises mockjobs.errors.BadRequest naming the field at fault::
+
+            job = mockjobs.start("add-mission")
+            job.fault(when={"poll": 2}, do={"http": 503, "retry_after": 0})
+        """
+        self._job()
+        return _add_fault(self._service, when, do, jobId=self.id)
 
 
 class MockJobs:
@@ -355,6 +441,7 @@ class MockJobs:
         params: Mapping[str, Any] | None = None,
         start_time: Instant | None = None,
         vars: Mapping[str, Any] | None = None,
+        pace: str | None = None,
         **more_vars: Any,
     ) -> MockJob:
         """Start a job of a scenario now, as its trigger would; returns a :class:`MockJob`.
@@ -363,7 +450,9 @@ class MockJobs:
         their scenario value or a generated one. A few names are reserved: ``job_id`` (a
         fixed id), ``speed`` (scenario seconds per second; default the server's), ``params``
         (the trigger request's parameters, for ``{params.NAME}``), ``start_time`` (epoch ms
-        or datetime; default now) and ``vars``; a var that has one of these names goes in
+        or datetime; default now), ``pace`` (``"poll"``: the Nth poll of the job sees the
+        state after its Nth event, whatever the clock says; default the scenario's
+        ``job.pace``) and ``vars``; a var that has one of these names goes in
         ``vars={...}``. Unknown scenarios, unknown vars and taken ids raise the
         mockjobs.errors NotFound, BadRequest and Conflict.
         """
@@ -376,6 +465,7 @@ class MockJobs:
             params=params,
             speed=speed,
             start_time=None if start_time is None else _epoch_ms(start_time),
+            pace=pace,
         )
         return MockJob(self, job)
 
@@ -425,6 +515,35 @@ class MockJobs:
         ``trigger``), ``jobId`` and ``status``.
         """
         return self.service.journal.entries()
+
+    def fault(
+        self, when: Mapping[str, Any] | None = None, *, do: Mapping[str, Any], scenario: str | None = None
+    ) -> MockFault:
+        """A fault on the polls of every job (or of one scenario's jobs); see :meth:`MockJob.fault`."""
+        return _add_fault(self.service, when, do, scenario=scenario)  # type: ignore[arg-type]
+
+    @property
+    def faults(self) -> list[MockFault]:
+        """The faults added during this test (by :meth:`fault`, :meth:`MockJob.fault` or the API)."""
+        return [MockFault(self.service, f.to_doc()) for f in self.service.rules.api_faults()]
+
+    @property
+    def strict(self) -> bool:
+        """Whether the test fails after its body when the mock answered an error it did not script.
+
+        Unscripted errors are those the mock answered on its own (an unknown job or path, a
+        bad ``f``, a missing token, ...), not those of a fault. Off unless the ini option
+        ``mockjobs_strict = true`` turns it on; set it per test. See :meth:`unscripted_errors`.
+        """
+        return self._instance.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._instance.strict = bool(value)
+
+    def unscripted_errors(self) -> list[dict[str, Any]]:
+        """The journal entries of requests answered with an error no fault scripted, oldest first."""
+        return unscripted_errors(self.service)
 
     def reset(self) -> None:
         """Back to the state every test starts from (done for you between tests)."""

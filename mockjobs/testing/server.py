@@ -37,6 +37,7 @@ class AppInstance:
         self.context: str = self.app.config["CONTEXT"]
         self.default_speed = self.service.speed
         self.errors: list[BaseException] = self.app.extensions.setdefault("mockjobs.errors", [])
+        self.strict = False  # fail the test on unscripted errors (the plugin reads it)
 
     def load_errors(self) -> list[str]:
         """Problems in the scenario folders (bad files, missing folders), one line each."""
@@ -46,6 +47,7 @@ class AppInstance:
         """Static jobs only, real clock, empty journal, no API faults, default speed, no pending errors."""
         self.service.reset()
         self.service.speed = self.default_speed
+        self.strict = False
         del self.errors[:]
 
     def take_errors(self) -> list[BaseException]:
