@@ -208,8 +208,9 @@ class Bench:
             health,
             has_jobs(a.jobs),
         )
+        faulty, faulty_job = self._faulty_server(sc_dir)
         small_job, big_job = small_ids[0], big_ids[len(big_ids) // 2]
-        for srv, jid in ((main, job10), (main, job10k), (small, small_job), (big, big_job)):
+        for srv, jid in ((main, job10), (main, job10k), (small, small_job), (big, big_job), (faulty, faulty_job)):
             self._check_running(srv, jid)
 
         def job_url(srv: Server, jid: str, f: str) -> str:
@@ -235,6 +236,12 @@ class Bench:
             [
                 Probe("store/1", small, job_url(small, small_job, "json"), c),
                 Probe(f"store/{a.jobs}", big, job_url(big, big_job, "json"), c),
+            ]
+        )
+        groups.append(
+            [
+                Probe("faults/none", main, job_url(main, job10, "json"), c),
+                Probe("faults/elsewhere", faulty, job_url(faulty, faulty_job, "json"), c),
             ]
         )
         groups.append(
@@ -310,6 +317,15 @@ class Bench:
                     f"cpu.{a_key}", f"  server CPU per request, {label}", ca / cb, "x", note=f"{ca:.0f} vs {cb:.0f} us"
                 )
             )
+        rep.add(
+            at_least(
+                "faults.none",
+                "GET a job no fault covers, faults elsewhere / none anywhere",
+                self.ratio("faults/elsewhere", "faults/none"),
+                0.95,
+                note=f"{self.spread('faults/elsewhere', 'faults/none')}",
+            )
+        )
         p99m, p99f, p99w = self.p99("c64/mockjobs"), self.p99("c64/flask"), self.p99("c64/wsgi")
         rep.add(
             at_most(
@@ -409,6 +425,21 @@ class Bench:
         if status != 201:
             raise RuntimeError(f"could not create a {scenario} job: {status} {body}")
         return str(body["jobId"])
+
+    def _faulty_server(self, sc_dir: Path) -> tuple[Server, str]:
+        """A server like main whose faults cover other jobs (another job, another scenario); a job they don't cover."""
+        srv = self.start(
+            servers.mockjobs_server("mockjobs-faults", self.tmp, [sc_dir], self.tmp / "faults.db"), "/__mock/health"
+        )
+        job, other = self._create(srv, "bench-10"), self._create(srv, "bench-10")
+        for fault in (
+            {"jobId": other, "when": {"every": 2}, "do": {"http": 503}},
+            {"scenario": "bench-10k", "when": {"probability": 0.5, "seed": 1}, "do": {"drop": True}},
+        ):
+            status, body = servers.post_json(f"{srv.base}/__mock/faults", fault)
+            if status != 201:
+                raise RuntimeError(f"could not add a fault: {status} {body}")
+        return srv, job
 
     def _check_running(self, srv: Server, job_id: str) -> None:
         status, body = servers.get(f"{srv.base}{CTX}/rest/jobs/{job_id}?f=json")
