@@ -275,11 +275,10 @@ def paced_position(scenario: Scenario, job: Job, polls: int) -> Position:
     after the last event it stays there.
     """
     tl: CompiledTimeline = scenario.compiled
-    offsets = set(tl.main.offsets)
-    if job.cancel_at is not None:
-        offsets = {o for o in offsets if o <= job.cancel_at + EPSILON_MS}
-        offsets.update(job.cancel_at + o for o in tl.cancel.offsets)
-    ordered = sorted(offsets)
+    ordered = sorted(set(tl.main.offsets))
+    if job.cancel_at is not None:  # the main story up to the cancel, then the cancel story, one event per poll
+        ordered = [o for o in ordered if o <= job.cancel_at + EPSILON_MS]
+        ordered += [job.cancel_at + o for o in sorted(set(tl.cancel.offsets))]
     if polls <= 0 or not ordered:
         return position_at(scenario, job, min(0.0, ordered[0] if ordered else 0.0) - 1.0)
     return position_at(scenario, job, ordered[min(polls, len(ordered)) - 1])

@@ -342,6 +342,14 @@ def test_the_nth_poll_of_a_paced_job_sees_the_state_after_its_nth_event(srv: Ser
     assert r.status_code == 400 and "paced by its polls" in r.json()["error"]
 
 
+def test_a_cancelled_paced_job_plays_its_cancel_story_one_event_per_poll(srv: Server) -> None:
+    job = start(srv, "paced")
+    assert [poll(srv, job).json()["messages"][-1] for _ in range(2)] == ["Submitted.", "One."]
+    assert srv.post(f"/__mock/jobs/{job}/cancel").status_code == 200
+    statuses = [poll(srv, job).json()["status"] for _ in range(3)]
+    assert statuses == ["CANCELLING", "CANCELLED", "CANCELLED"]
+
+
 def test_pace_poll_through_post_jobs_and_faults_count_as_polls(srv: Server) -> None:
     job = start(srv, pace="poll")  # steps follows the clock unless told
     add_fault(srv, jobId=job, when={"poll": 2}, do={"http": 503})

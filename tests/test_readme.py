@@ -41,3 +41,9 @@ def test_readme_error_example_has_the_documented_shape() -> None:
 def test_readme_quickstart_names_the_two_commands() -> None:
     (sh,) = blocks("sh")[:1]
     assert "make serve" in sh and "make test" in sh
+
+
+def test_readme_bad_days_example_is_the_example_test_verbatim() -> None:
+    test = (REPO / "tests" / "examples" / "test_bad_days.py").read_text()
+    marked = test.split('# README: "Testing a client\'s bad days"\n', 1)[1].split("# README end", 1)[0]
+    assert marked.rstrip() + "\n" in blocks("python")

@@ -377,3 +377,21 @@ def test_ten_thousand_events_are_folded_once_and_found_by_one_bisect(monkeypatch
         assert d["messages"][-1] == f"m{count - 1}"
         assert d["customAttributes"]["stepsCompleted"] == count
         assert d["status"] == ("COMPLETED" if count == n else "SUBMITTED")
+
+
+def test_paced_position_moves_one_distinct_event_offset_per_poll() -> None:
+    sc = scenario()
+    j = Job(job_id="j1", scenario="story", version=sc.version, vars={"missionId": "abc"}, params={}, start_ms=START)
+    statuses = []
+    messages = []
+    for polls in range(6):
+        st = timeline.state_at(sc, j, timeline.paced_position(sc, j, polls))
+        statuses.append(st.status)
+        messages.append(len(st.messages))
+    assert statuses == ["SUBMITTED", "EXECUTING", "EXECUTING", "EXECUTING", "COMPLETED", "COMPLETED"]
+    assert messages == [0, 1, 3, 4, 5, 5]  # the two events at 5 s come together
+    cancelled = replace(j, cancel_at=5000.0)  # after the second poll's offset
+    after = [
+        timeline.state_at(sc, cancelled, timeline.paced_position(sc, cancelled, n)).status for n in (2, 3, 4, 5, 9)
+    ]
+    assert after == ["CANCELLING", "CANCELLING", "CANCELLING", "CANCELLED", "CANCELLED"]
