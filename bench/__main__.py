@@ -326,6 +326,16 @@ class Bench:
                 note=f"{self.spread('faults/elsewhere', 'faults/none')}",
             )
         )
+        cfe, cfn = self.cpu_per_request("faults/elsewhere"), self.cpu_per_request("faults/none")
+        rep.add(
+            info(
+                "cpu.faults",
+                "  server CPU per request, faults elsewhere / none",
+                cfe / cfn,
+                "x",
+                note=f"{cfe:.0f} vs {cfn:.0f} us",
+            )
+        )
         p99m, p99f, p99w = self.p99("c64/mockjobs"), self.p99("c64/flask"), self.p99("c64/wsgi")
         rep.add(
             at_most(

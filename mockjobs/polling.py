@@ -23,6 +23,28 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class _ApiFaults:
+    """The API's faults as last read, and who they cover, for a look-up per poll."""
+
+    docs: list[dict[str, Any]]
+    faults: tuple[Fault, ...]
+    everyone: bool  # a fault covers every job
+    job_ids: frozenset[str]
+    scenarios: frozenset[str]
+
+    @classmethod
+    def of(cls, docs: list[dict[str, Any]]) -> _ApiFaults:
+        faults = tuple(from_doc(d) for d in docs)
+        return cls(
+            docs,
+            faults,
+            any(f.job_id is None and f.scenario is None for f in faults),
+            frozenset(f.job_id for f in faults if f.job_id is not None),
+            frozenset(f.scenario for f in faults if f.scenario is not None),
+        )
+
+
+@dataclass(frozen=True)
 class PollPlan:
     """What one poll of a touched job meets: its number, the position it shows, the fault that fires."""
 
@@ -38,18 +60,22 @@ class PollRules:
     def __init__(self, service: MockService) -> None:
         self.service = service
         self.store = service.store
-        self._docs: list[dict[str, Any]] = []
-        self._parsed: tuple[Fault, ...] = ()
+        self._api = _ApiFaults.of([])
+        self._versions: dict[str, bool] = {}  # scenario version -> it has faults or poll pace
 
     # ------------------------------------------------------------------ faults added through the API
 
     def api_faults(self) -> tuple[Fault, ...]:
         """The faults added through the API, in creation order (parsed once per change)."""
+        return self._read_api().faults
+
+    def _read_api(self) -> _ApiFaults:
+        """The API's faults, parsed again only when the store's list changed."""
         docs = self.store.faults()
-        if docs != self._docs:
-            self._parsed = tuple(from_doc(d) for d in docs)
-            self._docs = docs
-        return self._parsed
+        api = self._api  # one read: another thread may replace it meanwhile
+        if docs != api.docs:  # the same cached mappings compare by identity, at once
+            api = self._api = _ApiFaults.of(docs)
+        return api
 
     def add(self, body: Any) -> Fault:
         """A new fault from a request body (see fault_schemas); BadRequest if it is not one."""
@@ -64,7 +90,8 @@ class PollRules:
 
     def clear(self) -> None:
         """Remove every API fault and every poll count."""
-        self.store.clear_faults()
+        if self.store.faults():  # a cached read: resetting a server without faults writes nothing more
+            self.store.clear_faults()
         self.store.clear_counters()
 
     def listed(self) -> list[Fault]:
@@ -89,17 +116,26 @@ class PollRules:
         return (job.pace or sc.job.pace) == "poll"
 
     def touches(self, job_id: str) -> bool:
-        """Whether polls of job_id need counting (a fault or the poll pace); False for an unknown job."""
+        """Whether polls of job_id need counting (a fault or the poll pace); False for an unknown job.
+
+        On the fast path for every poll: two cached reads (the API's faults, the job) and set look-ups.
+        """
+        api = self._read_api()
+        if api.everyone or job_id in api.job_ids:
+            return True
         job = self.store.get_job(job_id)
         if job is None:
             return False
-        try:
-            sc = self.service.scenario_of(job)
-        except NotFound:
-            return False
-        if sc.faults or self.paced(job, sc):
+        if job.pace == "poll" or job.scenario in api.scenarios:
             return True
-        return any(f.covers(job) for f in self.api_faults())
+        touched = self._versions.get(job.version)
+        if touched is None:
+            try:
+                sc = self.service.scenario_of(job)
+            except NotFound:
+                return False
+            touched = self._versions[job.version] = bool(sc.faults) or sc.job.pace == "poll"
+        return touched
 
     def plan(self, job: Job, sc: Scenario, now: int) -> PollPlan | None:
         """Count this poll of job and decide what it meets; None when nothing touches the job."""

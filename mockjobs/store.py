@@ -430,9 +430,12 @@ class SqliteStore:
             )
 
     def faults(self) -> list[dict[str, Any]]:
-        """Every stored fault, in creation order (cached until a write: read on every poll)."""
-        docs = self._cached("faults", self._read_faults)
-        return [dict(d) for d in docs] if docs else []
+        """Every stored fault, in creation order; the mappings are this worker's cache: read, don't change them.
+
+        Cached until a write, as it is read on every poll: while nothing changed, every call
+        gives the very same mappings (a caller may compare them by identity).
+        """
+        return list(self._cached("faults", self._read_faults))
 
     def _read_faults(self) -> tuple[dict[str, Any], ...]:
         return tuple(json.loads(r[0]) for r in self._db().execute("SELECT doc FROM faults ORDER BY seq"))
