@@ -124,6 +124,7 @@ def scenario_detail(sc: Scenario) -> dict[str, Any]:
         "status": sc.job.status,
         "customAttributes": _template_text(dict(sc.job.custom_attributes)),
         "pendingEndTime": sc.job.pending_end_time,
+        "pace": sc.job.pace,
     }
     out["vars"] = {v.name: {"generate": v.generate} if v.generate else v.literal for v in sc.vars}
     out["trigger"] = (
@@ -140,6 +141,7 @@ def scenario_detail(sc: Scenario) -> dict[str, Any]:
     out["jobs"] = [
         {"jobId": j.job_id, "startTime": j.start_time, "vars": dict(j.vars), "speed": j.speed} for j in sc.jobs
     ]
+    out["faults"] = [f.to_doc() for f in sc.faults]
     return out
 
 

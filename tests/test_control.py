@@ -114,6 +114,7 @@ def test_scenario_detail_is_normalised(client: FlaskClient) -> None:
         "status": "SUBMITTED",
         "customAttributes": {"n": "{n}"},
         "pendingEndTime": 0,
+        "pace": "clock",
     }
     assert sc["vars"] == {"n": {"generate": "hex32"}}
     assert sc["trigger"] is None
@@ -121,6 +122,7 @@ def test_scenario_detail_is_normalised(client: FlaskClient) -> None:
     assert sc["timeline"][1]["steps"] == "+1"
     assert [(e["at"], e.get("status")) for e in sc["on_cancel"]] == [(0, "CANCELLING"), (1, "CANCELLED")]
     assert sc["jobs"] == []
+    assert sc["faults"] == []
 
 
 def test_scenario_detail_unknown_is_404(client: FlaskClient) -> None:

@@ -309,6 +309,19 @@ def test_faults_api_adds_lists_and_deletes_and_reset_removes_them(srv: Server) -
     assert [f["source"] for f in srv.get("/__mock/faults").json()["faults"]] == ["scenario", "scenario"]
 
 
+def test_a_scenarios_detail_shows_its_faults_and_pace(srv: Server) -> None:
+    faulty = srv.get("/__mock/scenarios/faulty").json()
+    assert faulty["faults"][0] == {
+        "id": "faulty.faults[0]",
+        "scenario": "faulty",
+        "when": {"poll": 3},
+        "do": {"http": 503},
+        "source": "scenario",
+    }
+    assert faulty["job"]["pace"] == "clock"
+    assert srv.get("/__mock/scenarios/paced").json()["job"]["pace"] == "poll"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
