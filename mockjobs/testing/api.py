@@ -415,7 +415,9 @@ class MockJobs:
 
     Every test starts from the same state: the static jobs of the scenario files, no other
     job, scenarios added by :meth:`add_scenario` gone, the clock on real time, an empty
-    request journal. Under pytest-xdist each worker has its own server.
+    request journal, no fault added by :meth:`fault` or :meth:`MockJob.fault`, poll counts
+    at 0, :attr:`strict` as the ini option ``mockjobs_strict`` says. Under pytest-xdist each
+    worker has its own server.
     """
 
     def __init__(self, server: MockjobsServer, instance: AppInstance) -> None:
