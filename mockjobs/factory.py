@@ -11,10 +11,10 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, formats, views
+from . import control, formats, pages, views
 from .catalog import Registry
 from .clock import RealTime
-from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
+from .config import bundled_scenarios, scenario_folders, settings, static_dir, templates_dir, temporary_state
 from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound
 from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg = settings(config)
     if not cfg["CONTEXT"]:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
-    app = Flask("mockjobs", template_folder=str(templates_dir()))
+    app = Flask("mockjobs", template_folder=str(templates_dir()), static_folder=str(static_dir()))
     app.config.update(cfg)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp, url_prefix=cfg["CONTEXT"])
     app.register_blueprint(control.bp)
     app.register_blueprint(control.dashboard_bp)
+    app.register_blueprint(pages.bp)
     _install_hooks(app, service)
     _install_error_handlers(app)
     docs = app.extensions["mockjobs.docs"] = DocumentCache()
@@ -86,8 +87,8 @@ def _install_hooks(app: Flask, service: MockService) -> None:
     @app.after_request
     def journal(response: Response) -> Response:
         path = request.path
-        if not (path == context or path.startswith(context + "/")):
-            return response  # only the ArcGIS surface is journaled
+        if not (path == context or path.startswith(context + "/")) or g.get("unjournaled"):
+            return response  # only the ArcGIS surface is journaled, not a job page refreshing itself
         fmt = g.get("fmt")
         f = fmt.name if fmt is not None else request.values.get("f", "html")
         query = request.query_string.decode("latin-1")
