@@ -125,7 +125,7 @@
     scrubber.hidden = false;
     document.getElementById("scrub-job").textContent = id;
     range.max = String(Math.max(end, 0.1));
-    range.step = String(Math.max(end / 500, 0.01));
+    range.step = end > 600 ? "1" : "0.1";
     range.value = String(Math.min(elapsed, end));
     showAt();
     range.focus();
@@ -149,7 +149,8 @@
       status.className = "status status-" + doc.status;
       const ca = doc.customAttributes;
       document.getElementById("scrub-steps").textContent = `${ca.stepsCompleted} of ${ca.totalSteps} steps`;
-      document.getElementById("scrub-count").textContent = String(doc.messages.length);
+      const n = doc.messages.length;
+      document.getElementById("scrub-count").textContent = n + (n === 1 ? " message" : " messages");
       document.getElementById("scrub-latest").textContent = doc.messages.length ? doc.messages[doc.messages.length - 1] : "";
     } catch (e) {
       say(e.message, false);

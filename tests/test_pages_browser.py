@@ -92,11 +92,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
-    """An app serving add-mission (with the reference job), the steps and the hostile scenarios."""
-    folder = scenario_folder(
-        tmp_path / "scenarios", {"steps.yaml": STEPS, "hostile.yaml": HOSTILE}, bundled=["add-mission.yaml"]
-    )
+def app(make_app: Callable[..., Flask], tmp_path: Path, request: pytest.FixtureRequest) -> Flask:
+    """An app serving add-mission (with the reference job), steps, and hostile (or the bundled files of param)."""
+    files = {"steps.yaml": STEPS}
+    bundled = getattr(request, "param", None)
+    if bundled is None:
+        files["hostile.yaml"] = HOSTILE
+    folder = scenario_folder(tmp_path / "scenarios", files, bundled=["add-mission.yaml", *(bundled or [])])
     return make_app(SCENARIOS=[str(folder)])
 
 
@@ -144,11 +146,12 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
     assert problems == []
 
 
-def shot(page: Any, name: str) -> Path:
-    """A full-page screenshot under test-artifacts/."""
+def shot(page: Any, name: str, height: int | None = None) -> Path:
+    """A full-page screenshot under test-artifacts/ (only its top height pixels, if given)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    clip = None if height is None else {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+    page.screenshot(path=str(path), full_page=True, clip=clip)
     return path
 
 
@@ -243,7 +246,7 @@ def test_dashboard_advances_scrubs_cancels_and_deletes(app: Flask, clock: Manual
 
     row(page, first).locator("button[data-action=next]").click()
     page.wait_for_function(
-        f"document.querySelector('#job-rows tr[data-job-id=\"{first}\"] td:nth-child(4)').textContent === '2'"
+        f"document.querySelector('#job-rows tr[data-job-id=\"{first}\"] td.job-steps').textContent === '2'"
     )
     row(page, first).locator("button[data-action=end]").click()
     row(page, first).locator(".job-status", has_text="COMPLETED").wait_for()
@@ -403,3 +406,47 @@ def test_dashboard_asks_once_for_the_control_token(browser: Any, base_url: str) 
         context.close()
     assert foreign == []
     assert problems == ["console: Failed to load resource: the server responded with a status of 401 (Unauthorized)"]
+
+
+@pytest.mark.parametrize("app", [["demo-long.yaml"]], indirect=True)
+def test_picture_of_a_polled_job_and_the_readme_screenshots(
+    app: Flask, clock: ManualTime, base_url: str, page: Any
+) -> None:
+    """A client polling add-mission every 4 s (and three times too many) as the job page draws it."""
+    job_id = start(app, "add-mission", vars={"missionId": "d942d2bdb70c4104bcd1a76d4cf8a6b7"})
+    polled = 0
+    while True:
+        doc = requests.get(f"{base_url}/arcgis/rest/jobs/{job_id}?f=json", timeout=10).json()
+        polled += 1
+        if doc["status"] == "COMPLETED":
+            break
+        clock.advance(4_000)
+    for _ in range(3):  # a client that does not stop at the terminal status
+        clock.advance(4_000)
+        requests.get(f"{base_url}/arcgis/rest/jobs/{job_id}?f=json", timeout=10)
+
+    svg = app.test_client().get(f"/__mock/jobs/{job_id}/timeline.svg")
+    assert svg.mimetype == "image/svg+xml"
+    text = svg.get_data(as_text=True)
+    assert text.count('class="poll"') == polled
+    assert text.count('class="poll late"') == 3
+    assert text.count('class="event"') == 11
+    assert "3 after the terminal status was seen" in text
+
+    page.goto(f"{base_url}/arcgis/rest/jobs/{job_id}")
+    page.wait_for_selector("#picture svg")
+    assert page.locator("#picture svg .poll.late").count() == 4  # the page load is one more
+    shot(page, "readme-job-page")
+
+    long = start(app, "demo-long", speed=10)
+    cancelled, running = start(app, params={"title": "Harbor demo"}), start(app)
+    clock.advance(12_000)
+    requests.get(f"{base_url}/arcgis/rest/jobs/{long}?f=json", timeout=10)
+    requests.get(f"{base_url}/arcgis/rest/jobs/{running}?f=json", timeout=10)
+    assert app.test_client().post(f"/__mock/jobs/{cancelled}/cancel", json={}).status_code == 200
+    page.goto(f"{base_url}/")
+    row(page, cancelled).locator(".job-status", has_text="CANCELLING").wait_for()
+    row(page, running).locator("button[data-action=scrub]").click()
+    page.locator("#scrub-range").fill("25")
+    page.wait_for_function("document.getElementById('scrub-steps').textContent === '2 of 3 steps'")
+    shot(page, "readme-dashboard", height=1330)
