@@ -69,9 +69,9 @@ def ms_filter(ms: float) -> str:
 
 def message_offsets(sc: Scenario, job: Job, st: State) -> list[float]:
     """Scenario time (ms) at which each message of st appeared, in order."""
-    main = [ev.at_ms for ev in sc.timeline if ev.message is not None]
-    out = main[: len(st.messages)]
-    if job.cancel_at is not None and len(st.messages) > len(out):
+    n_main = sc.compiled.main.snapshots[st.position.main].n_messages
+    out = [ev.at_ms for ev in sc.timeline if ev.message is not None][:n_main]
+    if job.cancel_at is not None:
         out += [job.cancel_at + ev.at_ms for ev in sc.on_cancel if ev.message is not None]
     return out[: len(st.messages)]
 

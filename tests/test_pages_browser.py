@@ -218,7 +218,9 @@ def test_start_from_the_dashboard_and_watch_the_job_page_to_completed(
     assert polls["count"] == 1
 
 
-def test_live_job_page_shows_markup_in_messages_as_text(app: Flask, clock: ManualTime, base_url: str, page: Any) -> None:
+def test_live_job_page_shows_markup_in_messages_as_text(
+    app: Flask, clock: ManualTime, base_url: str, page: Any
+) -> None:
     job_id = start(app, "hostile")
     page.goto(f"{base_url}/arcgis/rest/jobs/{job_id}")
     assert page.locator("#messages li .text").all_inner_texts() == ["harmless"]
