@@ -153,6 +153,9 @@ def test_timeline_picture_of_polls_events_and_faults(app: Flask, client: FlaskCl
     assert "6 polls" in svg and "1 after the terminal status was seen" in svg and "1 with a fault" in svg
     assert 'class="now"' not in svg and 'class="terminal"' in svg
 
+    log = client.get("/", query_string={"jobId": job_id}).get_data(as_text=True)
+    assert '<tr class="fault">' in log and "f1: http 503" in log
+
     running = start(client)
     svg = client.get(f"/__mock/jobs/{running}/timeline.svg").get_data(as_text=True)
     assert (

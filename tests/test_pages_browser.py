@@ -240,6 +240,28 @@ def test_live_job_page_shows_markup_in_messages_as_text(
     assert page.evaluate("window.__pwned") is None
 
 
+@pytest.mark.parametrize("app", [["demo-long.yaml"]], indirect=True)
+def test_newest_message_of_a_long_job_stays_in_view(app: Flask, clock: ManualTime, base_url: str, page: Any) -> None:
+    job_id = start(app, "demo-long")
+    clock.advance(200_000)
+    page.goto(f"{base_url}/arcgis/rest/jobs/{job_id}")
+    at_bottom = "(() => { const b = document.getElementById('messages-box'); "
+    at_bottom += (
+        "return b.scrollHeight > 2 * b.clientHeight && b.scrollTop + b.clientHeight >= b.scrollHeight - 2; })()"
+    )
+    assert page.evaluate(at_bottom)
+    count = page.locator("#messages li").count()
+    assert count > 100
+    clock.advance(60_000)
+    page.wait_for_function(f"document.querySelectorAll('#messages li').length > {count}")
+    assert page.evaluate(at_bottom)
+    newest = page.locator("#messages li").last
+    box = page.locator("#messages-box").bounding_box()
+    item = newest.bounding_box()
+    assert box["y"] <= item["y"] and item["y"] + item["height"] <= box["y"] + box["height"] + 1
+    assert page.inner_text("#latest") == newest.locator(".text").inner_text()
+
+
 def test_dashboard_advances_scrubs_cancels_and_deletes(app: Flask, clock: ManualTime, base_url: str, page: Any) -> None:
     first = start(app)
     second = start(app)
