@@ -15,6 +15,7 @@ LEFT = 78  # room for the lane names
 RIGHT = 24
 PLOT = WIDTH - LEFT - RIGHT
 BREAK_GAP = 28  # pixels given to a cut in the axis
+MAX_POLLS = 2000  # polls drawn, the newest; the summary still counts them all
 COLOURS = {
     "SUBMITTED": "#7b8794",
     "EXECUTING": "#2186eb",
@@ -122,6 +123,7 @@ def build(m: MockService, job: Job) -> Picture:
         pic.events.append(
             {
                 "x": x,
+                "anchor": "end" if x > WIDTH - RIGHT - 70 else "start",
                 "code": code,
                 "status": status,
                 "changes": ev.status is not None,
@@ -141,11 +143,16 @@ def build(m: MockService, job: Job) -> Picture:
         )
     after = 0
     faults = 0
+    seen_end = False
+    first_drawn = len(polls) - MAX_POLLS
     for n, (p, t) in enumerate(zip(polls, poll_ms, strict=True), 1):
         fault = p.get("fault")
-        late = bool(p.get("terminal")) and any(q.get("terminal") for q in polls[: n - 1])
+        late = bool(p.get("terminal")) and seen_end
+        seen_end = seen_end or bool(p.get("terminal"))
         after += late
         faults += bool(fault)
+        if n <= first_drawn:
+            continue
         fault_text = ""
         if isinstance(fault, dict):
             fault_text = f" · fault {fault.get('id', '')}: {_effect_text(fault.get('effect'))}"
@@ -166,6 +173,8 @@ def build(m: MockService, job: Job) -> Picture:
     if st.terminal_at is not None:
         pic.terminal_x = axis.x(timeline.time_of(job, st.terminal_at) - start)
     pic.summary = _summary(len(polls), poll_ms, after, faults)
+    if first_drawn > 0:
+        pic.summary += f" (the last {MAX_POLLS} drawn)"
     return pic
 
 

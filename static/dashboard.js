@@ -49,7 +49,7 @@
     if (refreshing) { again = true; return; }
     refreshing = true;
     try {
-      const doc = await mockjobs.page(window.location.pathname + window.location.search);
+      const doc = await mockjobs.controlPage(window.location.pathname + window.location.search);
       for (const id of ["summary", "jobs-title", "log-count", "log-rows", "errors"]) {
         mockjobs.swap(document.getElementById(id), doc.getElementById(id));
       }

@@ -42,11 +42,20 @@ const mockjobs = (() => {
     return data;
   }
 
-  /** A page of this app, parsed (nothing in it runs); extra headers allowed. */
-  async function page(url, extra) {
-    const response = await fetch(url, { headers: headers(extra), credentials: "same-origin", cache: "no-store" });
+  /** A response's HTML, parsed (nothing in it runs). */
+  async function parsed(response) {
     if (!response.ok) throw new Error("HTTP " + response.status);
     return new DOMParser().parseFromString(await response.text(), "text/html");
+  }
+
+  /** A page under the context path (no control token: ArcGIS reads Authorization as its own token). */
+  async function page(url, extra) {
+    return parsed(await fetch(url, { headers: extra || {}, credentials: "same-origin", cache: "no-store" }));
+  }
+
+  /** A page outside the context path (the dashboard), with the control token when there is one. */
+  async function controlPage(url) {
+    return parsed(await control("GET", url));
   }
 
   /** An SVG of this app, parsed and adopted into this document. */
@@ -65,13 +74,5 @@ const mockjobs = (() => {
     if (el.outerHTML !== node.outerHTML) el.replaceWith(document.importNode(node, true));
   }
 
-  /** Element with text. */
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (className) node.className = className;
-    return node;
-  }
-
-  return { control, json, page, svg, swap, el };
+  return { control, json, page, controlPage, svg, swap };
 })();

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 
+from mockjobs import picture
 from mockjobs.clock import ManualTime
 from mockjobs.pages import LIVE_HEADER
 from tests.conftest import scenario_folder
@@ -207,3 +208,13 @@ def test_scripts_and_style_are_served_by_the_app(client: FlaskClient) -> None:
         r = client.get(f"/static/{name}")
         assert r.status_code == 200 and r.data
         assert "innerHTML =" not in r.get_data(as_text=True)
+
+
+def test_picture_draws_the_newest_polls_and_counts_them_all(client: FlaskClient, monkeypatch) -> None:
+    monkeypatch.setattr(picture, "MAX_POLLS", 2)
+    job_id = start(client)
+    for _ in range(3):
+        client.get(f"/arcgis/rest/jobs/{job_id}?f=json")
+    svg = client.get(f"/__mock/jobs/{job_id}/timeline.svg").get_data(as_text=True)
+    assert svg.count('class="poll"') == 2
+    assert "3 polls" in svg and "(the last 2 drawn)" in svg

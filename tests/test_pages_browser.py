@@ -474,3 +474,20 @@ def test_picture_of_a_polled_job_and_the_readme_screenshots(
     page.locator("#scrub-range").fill("25")
     page.wait_for_function("document.getElementById('scrub-steps').textContent === '2 of 3 steps'")
     shot(page, "readme-dashboard", height=1330)
+
+
+def test_control_token_goes_to_the_control_api_only(app: Flask, clock: ManualTime, base_url: str, page: Any) -> None:
+    job_id = start(app)
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.url, r.headers.get("authorization"))))
+    page.goto(f"{base_url}/arcgis/rest/jobs/{job_id}")
+    page.evaluate("sessionStorage.setItem('mockjobs.controlToken', 'T')")
+    sent.clear()
+    page.reload()
+    clock.advance(12_000)
+    page.wait_for_function("document.getElementById('steps').textContent === '2 of 3'")
+    page.wait_for_selector("#picture svg")
+    live = [auth for url, auth in sent if "/arcgis/rest/jobs/" in url and "f=html" in url]
+    pictures = [auth for url, auth in sent if url.startswith(f"{base_url}/__mock/jobs/{job_id}/timeline.svg?")]
+    assert live and set(live) == {None}  # ArcGIS would read it as its own token
+    assert pictures and set(pictures) == {"Bearer T"}
