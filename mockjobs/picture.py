@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from . import timeline
@@ -33,6 +34,8 @@ class Axis:
 
     segments: list[tuple[float, float, float, float]]  # (t0, t1, x0, x1)
     cut_x: float | None = None
+    start_ms: int = 0  # the job's start (epoch ms), for the times after a cut
+    cut_date: str = ""  # the UTC date after a cut
 
     def x(self, t: float) -> float:
         """The x of time t (clamped to the axis)."""
@@ -44,14 +47,18 @@ class Axis:
         return x1
 
     def ticks(self) -> list[tuple[float, str]]:
-        """About six labelled ticks per segment, on round values."""
+        """About six labelled ticks per segment, on round values: offsets, then UTC times after a cut."""
         out: list[tuple[float, str]] = []
-        for t0, t1, x0, x1 in self.segments:
+        for n, (t0, t1, x0, x1) in enumerate(self.segments):
             share = max(2, round(6 * (x1 - x0) / PLOT))
             step = _nice((t1 - t0) / share)
             t = (t0 // step + (1 if t0 % step else 0)) * step
             while t <= t1 + 1e-6:
-                out.append((self.x(t), format_ms(round(t, -1) if step >= 100 else t)))
+                if n == 0:
+                    label = "+" + format_ms(round(t, -1) if step >= 100 else t)
+                else:
+                    label = _time_of_day(self.start_ms + t, step < 1000)
+                out.append((self.x(t), label))
                 t += step
         return out
 
@@ -69,6 +76,12 @@ class Picture:
     terminal_x: float | None = None
     summary: str = ""
     colours: dict[str, str] = field(default_factory=lambda: dict(COLOURS))
+
+
+def _time_of_day(epoch_ms: float, millis: bool) -> str:
+    """Epoch ms as a UTC time of day (with tenths of a second when the ticks are that close)."""
+    when = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+    return when.strftime("%H:%M:%S") + (f".{int(epoch_ms) % 1000 // 100}" if millis else "")
 
 
 def _nice(step: float) -> float:
@@ -110,6 +123,10 @@ def build(m: MockService, job: Job) -> Picture:
     end_ms = max(event_ms or [0])
     last = max([end_ms, *poll_ms] + ([now_ms] if not st.terminal else []))
     axis = _axis(end_ms, poll_ms, last)
+    axis.start_ms = start
+    if axis.cut_x is not None:
+        after_cut = datetime.fromtimestamp((start + axis.segments[1][0]) / 1000, tz=timezone.utc)
+        axis.cut_date = after_cut.strftime("%Y-%m-%d UTC")
     pic = Picture(job.job_id, job.scenario, axis)
     status = sc.job.status
     code_x = -1e9
@@ -123,7 +140,7 @@ def build(m: MockService, job: Job) -> Picture:
         pic.events.append(
             {
                 "x": x,
-                "anchor": "end" if x > WIDTH - RIGHT - 70 else "start",
+                "anchor": "end" if x > axis.segments[0][3] - 70 else "start",
                 "code": code,
                 "status": status,
                 "changes": ev.status is not None,

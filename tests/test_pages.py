@@ -171,9 +171,10 @@ def test_timeline_picture_of_polls_events_and_faults(app: Flask, client: FlaskCl
 def test_static_job_picture_cuts_the_years_between_its_events_and_its_polls(client: FlaskClient) -> None:
     client.get(f"/arcgis/rest/jobs/{REFERENCE_JOB}?f=json")
     svg = client.get(f"/__mock/jobs/{REFERENCE_JOB}/timeline.svg").get_data(as_text=True)
-    assert "…" in svg  # the cut in the axis
-    ticks = re.findall(r'text-anchor="middle">\+([^<]+)</text>', svg)
-    assert ticks[0] == "0s" and any("h" in t for t in ticks)  # seconds before the cut, years of hours after
+    assert "2023-11-14 UTC" in svg  # the date after the cut in the axis
+    ticks = re.findall(r'text-anchor="middle">([^<]+)</text>', svg)
+    assert ticks[0] == "+0s" and "+1m" in ticks  # offsets before the cut
+    assert any(re.fullmatch(r"22:13:\d\d(\.\d)?", t) for t in ticks)  # the time of day of the poll after it
 
 
 def test_dashboard_rows_start_forms_and_log_filter(client: FlaskClient, clock: ManualTime) -> None:
