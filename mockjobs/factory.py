@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from . import control, formats, pages, views
 from .catalog import Registry
 from .clock import RealTime
-from .config import bundled_scenarios, scenario_folders, settings, static_dir, templates_dir, temporary_state
+from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
 from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound
 from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg = settings(config)
     if not cfg["CONTEXT"]:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
-    app = Flask("mockjobs", template_folder=str(templates_dir()), static_folder=str(static_dir()))
+    app = Flask("mockjobs", template_folder=str(templates_dir()), static_folder=None)  # pages.asset serves /static
     app.config.update(cfg)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -8,9 +8,10 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 
 from . import timeline
+from .config import static_dir
 from .durations import format_ms
 from .errors import ArcgisError, NotFound
 from .scenarios import Scenario
@@ -22,6 +23,13 @@ bp = Blueprint("pages", __name__)
 LIVE_HEADER = "X-Mockjobs-Live"  # the job page's own refreshes: answered, never journaled
 _CACHE_SIZE = 1024
 _PARAM = re.compile(r"\{params\.([A-Za-z0-9_.-]+)\}")
+# The pages' scripts and style sheet: a fixed list, so no path from a request reaches the file system.
+ASSETS = {
+    "mockjobs.js": "text/javascript",
+    "job.js": "text/javascript",
+    "dashboard.js": "text/javascript",
+    "mockjobs.css": "text/css",
+}
 
 
 def mock() -> MockService:
@@ -62,6 +70,19 @@ def hms_filter(epoch_ms: int | float) -> str:
 def ms_filter(ms: float) -> str:
     """Jinja: milliseconds for people."""
     return duration_text(ms)
+
+
+@bp.get("/static/<name>")
+def asset(name: str) -> Response:
+    """One of the pages' scripts or their style sheet (404 for any other name)."""
+    mimetype = ASSETS.get(name)
+    if mimetype is None:
+        abort(404)
+    body = (static_dir() / name).read_bytes()  # name is one of ASSETS' keys
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --------------------------------------------------------------------------- the job page

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from mockjobs import picture
 from mockjobs.clock import ManualTime
-from mockjobs.pages import LIVE_HEADER
-from tests.conftest import scenario_folder
+from mockjobs.pages import ASSETS, LIVE_HEADER
+from tests.conftest import REPO, scenario_folder
 
 REFERENCE_JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 
@@ -205,10 +205,13 @@ def test_scripts_and_style_are_served_by_the_app(client: FlaskClient) -> None:
     assert re.findall(r'<script src="([^"]+)"', html) == ["/static/mockjobs.js", "/static/dashboard.js"]
     assert 'href="/static/mockjobs.css"' in html
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from another origin
-    for name in ("mockjobs.js", "dashboard.js", "job.js", "mockjobs.css"):
+    assert set(ASSETS) == {p.name for p in (REPO / "static").iterdir()}  # every shipped file is listed
+    for name, mimetype in ASSETS.items():
         r = client.get(f"/static/{name}")
-        assert r.status_code == 200 and r.data
+        assert (r.status_code, r.mimetype) == (200, mimetype) and r.data
         assert "innerHTML =" not in r.get_data(as_text=True)
+    for other in ("nope.js", "..%2Fpyproject.toml", "../pyproject.toml", "%2e%2e/README.md"):
+        assert client.get(f"/static/{other}").status_code == 404
 
 
 def test_picture_draws_the_newest_polls_and_counts_them_all(client: FlaskClient, monkeypatch) -> None:
