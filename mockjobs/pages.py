@@ -126,14 +126,14 @@ def job_page(job_id: str) -> Response:
     now = m.now()
     sc = m.scenario_of(job)
     pos = timeline.position(sc, job, now)
-    st = timeline.state_at(sc, job, pos)
-    elapsed = None if st.terminal else int(max(0.0, pos.elapsed) // 1000)  # the page shows whole seconds
-    key = (job.job_id, job.seq, job.rev, pos.main, pos.cancel, elapsed)
+    second = int(max(0.0, pos.elapsed) // 1000)  # the page shows whole seconds of elapsed time
+    key = (job.job_id, job.seq, job.rev, pos.main, pos.cancel, second)
     _pages: OrderedDict[tuple[Any, ...], tuple[bytes, str, bool]] = current_app.extensions.setdefault(
         "mockjobs.pages", OrderedDict()
     )  # this app's pages, per worker
     hit = _pages.get(key)
     if hit is None:
+        st = timeline.state_at(sc, job, pos)
         doc = timeline.render(sc, job, st)
         body = render_template("job.html", doc=doc, facts=page_facts(sc, job, st), scenario=sc).encode()
         hit = _pages[key] = body, st.status, st.terminal
