@@ -52,6 +52,11 @@ def templates_dir() -> Path:
     return package_dir("templates")
 
 
+def static_dir() -> Path:
+    """The folder of the pages' scripts and style sheet (served under /static)."""
+    return package_dir("static")
+
+
 def _coerce(key: str, raw: str) -> Any:
     """An environment string as the type of key's default."""
     default = DEFAULTS[key]

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import BadRequest as HttpBadRequest
 
-from . import openapi
+from . import openapi, pages, picture
 from .durations import format_ms, parse_ms
 from .errors import BadRequest, DurationError, NotFound, ScenarioErrors
 from .placeholders import Template
@@ -292,6 +292,14 @@ def cancel_job(job_id: str) -> Response:
     return jsonify(m.summary(job, polls=False))
 
 
+@bp.get("/jobs/<job_id>/timeline.svg")
+def job_timeline(job_id: str) -> Response:
+    """The job's events and polls on one time axis, as SVG."""
+    m = mock()
+    pic = picture.build(m, m.get(job_id))
+    return Response(render_template("timeline.svg", pic=pic), mimetype="image/svg+xml")
+
+
 @bp.get("/jobs/<job_id>/polls")
 def job_polls(job_id: str) -> Response:
     """Poll cadence of one job."""
@@ -370,19 +378,19 @@ def bad_json(exc: HttpBadRequest) -> tuple[Response, int]:
 
 @dashboard_bp.get("/")
 def dashboard() -> str:
-    """The HTML dashboard."""
+    """The HTML dashboard: scenarios to start, live jobs, the clock and the request log."""
     m = mock()
-    jobs = []
-    for job in m.store.jobs(max(0, m.store.count_jobs() - 200)):
-        try:
-            jobs.append(m.summary(job, polls=False))
-        except NotFound:  # its scenario version is gone: list it without a state
-            jobs.append({"jobId": job.job_id, "scenario": job.scenario, "status": "UNKNOWN", "elapsed": None})
+    log_job = request.args.get("jobId") or None
+    journal, journal_total = pages.journal_rows(m, log_job)
+    details = [scenario_detail(s) for s in m.registry.all()]
     return render_template(
         "dashboard.html",
         health=m.health(),
-        scenarios=[scenario_summary(s) for s in m.registry.all()],
-        jobs=jobs,
+        scenarios=[{**d, "params": pages.param_names(d)} for d in details],
+        jobs=[pages.job_row(m, job) for job in m.store.jobs(max(0, m.store.count_jobs() - 200))],
+        journal=journal,
+        journal_total=journal_total,
+        log_job=log_job,
         context=current_app.config["CONTEXT"],
         refresh=_refresh(),
     )

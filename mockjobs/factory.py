@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, control_faults, formats, views
+from . import control, control_faults, formats, pages, views
 from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg = settings(config)
     if not cfg["CONTEXT"]:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
-    app = Flask("mockjobs", template_folder=str(templates_dir()))
+    app = Flask("mockjobs", template_folder=str(templates_dir()), static_folder=None)  # pages.asset serves /static
     app.config.update(cfg)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(control_faults.bp)
     app.register_blueprint(control.dashboard_bp)
+    app.register_blueprint(pages.bp)
     _install_hooks(app, service)
     _install_error_handlers(app)
     docs = app.extensions["mockjobs.docs"] = DocumentCache()
@@ -87,8 +88,8 @@ def _install_hooks(app: Flask, service: MockService) -> None:
     @app.after_request
     def journal(response: Response) -> Response:
         path = request.path
-        if not (path == context or path.startswith(context + "/")):
-            return response  # only the ArcGIS surface is journaled
+        if not (path == context or path.startswith(context + "/")) or g.get("unjournaled"):
+            return response  # only the ArcGIS surface is journaled, not a job page refreshing itself
         fmt = g.get("fmt")
         f = fmt.name if fmt is not None else request.values.get("f", "html")
         query = request.query_string.decode("latin-1")

@@ -417,6 +417,20 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": _json(_ref("Polls"), "Poll cadence."), "404": _error("NotFound")},
             }
         },
+        "/__mock/jobs/{job_id}/timeline.svg": {
+            "get": {
+                "summary": "A picture of the job: its events and its polls on one time axis",
+                "operationId": "jobTimeline",
+                "parameters": job,
+                "responses": {
+                    "200": {
+                        "description": "The picture.",
+                        "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+                    },
+                    "404": _error("NotFound"),
+                },
+            }
+        },
         "/__mock/clock": {
             "get": {
                 "summary": "The server's mock clock",

@@ -8,14 +8,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import faulted, formats, timeline
+from . import faulted, formats, pages, timeline
 from .auth import DEFAULT_MINUTES, token_from
 from .errors import ArcgisError, BadRequest, Conflict, NotFound
 from .fastpath import DocumentCache, Writer, json_writer
 from .formats import Format
-from .scenarios import Scenario
 from .service import MockService
-from .timeline import Job, State
 
 bp = Blueprint("arcgis", __name__)
 
@@ -114,14 +112,14 @@ def generate_token() -> Response:
 def job(job_id: str) -> Response:
     """The job document for now (GET or POST, any format)."""
     f = fmt()
-    if f.is_html:
-        write: Writer = _html_page
-    else:
-        write = json_writer(f, indent())
-    touched = faulted.answer(mock(), job_id, f, write, indent())  # a fault or the poll pace
+    live = f.is_html and bool(request.headers.get(pages.LIVE_HEADER))  # the page's own refresh
+    write: Writer = pages.html_page if f.is_html else json_writer(f, indent())
+    touched = None if live else faulted.answer(mock(), job_id, f, write, indent())  # a fault or the poll pace
     if touched is not None:
         response, g.journal = touched
         return response
+    if f.is_html:
+        return pages.job_page(job_id)
     docs: DocumentCache = current_app.extensions["mockjobs.docs"]
     found = docs.encoded(mock(), job_id, f, write)
     if found is None:
@@ -129,15 +127,7 @@ def job(job_id: str) -> Response:
         raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
     body, note = found
     g.journal = note if request.method in ("GET", "POST") else {**note, "kind": "other"}
-    if f.is_html:
-        return Response(body, mimetype="text/html")
     return formats.wrap(body, f)
-
-
-def _html_page(sc: Scenario, job: Job, st: State) -> bytes:
-    """The job's HTML page."""
-    doc = timeline.render(sc, job, st)
-    return render_template("job.html", doc=doc, scenario=sc, state=st).encode()
 
 
 def _allowed_methods(rest: str) -> list[str]:

@@ -38,6 +38,7 @@ def test_wheel_installs_and_serves_html_outside_the_checkout(request: pytest.Fix
     (wheel,) = dist.glob("mockjobs-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"mockjobs/templates/job.html", "mockjobs/scenarios/add-mission.yaml", "mockjobs/cli.py"} <= names
+    assert {"mockjobs/static/mockjobs.js", "mockjobs/static/dashboard.js", "mockjobs/templates/timeline.svg"} <= names
     assert any(n.endswith("entry_points.txt") for n in names)
 
     venv = tmp_path / "venv"
@@ -58,3 +59,7 @@ def test_wheel_installs_and_serves_html_outside_the_checkout(request: pytest.Fix
     assert "add-mission" in names_served
     assert srv.get("/__mock/health").json()["status"] == "ok"
     assert "add-mission" in srv.get("/").text
+    script = srv.get("/static/dashboard.js")
+    assert script.status_code == 200 and "mockjobs.json" in script.text
+    svg = srv.get(f"/__mock/jobs/{REFERENCE_JOB}/timeline.svg")
+    assert svg.headers["Content-Type"].startswith("image/svg+xml") and "<svg" in svg.text
