@@ -92,11 +92,18 @@ def jobs() -> Response:
 
 @bp.route("/tokens/generateToken", methods=["GET", "POST"])
 def generate_token() -> Response:
-    """A token for the configured user (only with token security on; 404 otherwise)."""
+    """A token for the configured user, POST only (only with token security on; 404 otherwise).
+
+    Its life runs on the mock clock; `expires` is real epoch ms, as clients compare it with theirs.
+    """
     if not current_app.config["AUTH"]:
         g.journal = {"kind": "other"}
         raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
     g.journal = {"kind": "token"}
+    if request.method != "POST":  # Esri documents generateToken as POST only, credentials in the body
+        raise ArcgisError(
+            405, "Method not allowed.", [f"{request.method} is not supported for {request.path}; use POST."]
+        )
     values = request.values
     raw = values.get("expiration") or DEFAULT_MINUTES
     try:
@@ -106,11 +113,14 @@ def generate_token() -> Response:
     except ValueError:
         raise ArcgisError(400, "Unable to generate token.", [f"Invalid expiration {raw!r}: minutes."]) from None
     m = mock()
-    token, expires = m.tokens.issue(values.get("username", ""), values.get("password", ""), minutes, m.now())
+    token, expires = m.tokens.issue(
+        values.get("username", ""), values.get("password", ""), minutes, m.now(), m.real_ms()
+    )
     return answer({"token": token, "expires": expires, "ssl": False}, "token.html")
 
 
 @bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])
+@bp.route("/rest/jobs/<job_id>/", methods=["GET", "POST"])  # a trailing slash is the same job (README, Choices)
 def job(job_id: str) -> Response:
     """The job document for now (GET or POST, any format)."""
     f = fmt()
