@@ -169,10 +169,12 @@ class MockjobsServer:
     URL stays the same for the whole session. Under pytest-xdist each worker has its own.
 
     Attributes:
-        url: ``http://127.0.0.1:PORT`` (no trailing slash).
+        url: ``http://127.0.0.1:PORT`` (no trailing slash); ``https://`` with ``{"TLS": True}``.
         rest_url: ``url + CTX + "/rest"``, e.g. ``http://127.0.0.1:PORT/arcgis/rest``.
         context: the context path, e.g. ``/arcgis``.
         port: the bound port.
+        cert_path: with ``{"TLS": True}`` in ``mockjobs_config``, the self-signed certificate
+            (PEM) to trust, e.g. ``requests.get(url, verify=cert_path)``; None otherwise.
     """
 
     def __init__(
@@ -191,15 +193,24 @@ class MockjobsServer:
                 """Say nothing."""
 
         self._root = Path(state_root)
-        self._config = dict(config or {})
+        self._config = {str(k).upper(): v for k, v in (config or {}).items()}
+        self.cert_path: str | None = None
+        ssl_context: tuple[str, str] | None = None
+        if self._config.pop("TLS", False):  # HTTPS with a certificate made now (mockjobs.tls)
+            from mockjobs.tls import self_signed
+
+            cert = self_signed(self._root / "tls")
+            self.cert_path, ssl_context = str(cert.certfile), (str(cert.certfile), str(cert.keyfile))
         self._folders = tuple(folders)
         self._instances: dict[tuple[Path, ...], _Instance] = {}
         self._lock = threading.Lock()
         self._active = self._instance(self._folders)
         self.context = self._active.context
-        self._server = make_server(host, 0, self._dispatch, threaded=True, request_handler=_QuietHandler)
+        self._server = make_server(
+            host, 0, self._dispatch, threaded=True, request_handler=_QuietHandler, ssl_context=ssl_context
+        )
         self.port: int = self._server.server_address[1]
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}"
         self.rest_url = f"{self.url}{self.context}/rest"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="mockjobs-server", daemon=True
@@ -485,6 +496,7 @@ class MockJobs:
         url: the server's root, ``http://127.0.0.1:PORT`` (no trailing slash).
         rest_url: ``url + CTX + "/rest"``: where an ArcGIS client points.
         context: the context path (``/arcgis``).
+        cert_path: the certificate to trust when the server serves HTTPS (``{"TLS": True}``), else None.
         clock: the server's :class:`MockClock`.
         app: the Flask app behind the server.
         service: the app's ``MockService`` (for what this API does not cover).
@@ -500,6 +512,7 @@ class MockJobs:
         self.app: Flask = instance.app
         self.service: MockService = instance.service
         self.url = server.url
+        self.cert_path = server.cert_path
         self.context = instance.context
         self.rest_url = f"{server.url}{instance.context}/rest"
         self.clock = MockClock(instance.service)
@@ -695,6 +708,9 @@ def mockjobs_config() -> dict[str, Any]:
         @pytest.fixture(scope="session")
         def mockjobs_config():
             return {"HTTP_ERRORS": True, "CONTEXT": "/portal"}
+
+    ``{"TLS": True}`` serves HTTPS with a self-signed certificate made for the session; trust
+    ``mockjobs.cert_path`` in the client (``verify=mockjobs.cert_path``).
 
     ``SCENARIOS``, ``BUNDLED`` and ``STATE`` are the plugin's own: set scenario folders with
     the ``mockjobs_scenarios`` ini option, ``--mockjobs-scenarios`` or the marker.
