@@ -168,3 +168,38 @@ def test_a_job_url_with_a_trailing_slash_is_the_job(app: Flask, seen: list[str])
     page = client.get(f"/arcgis/rest/jobs/{job}/")
     assert page.status_code == 200 and job in page.text
     assert client.post(f"/arcgis/rest/jobs/{job}/", data={"f": "json", "x": "1"}).json["jobId"] == job
+
+
+@pytest.mark.slow
+def test_every_poll_form_under_gunicorn_workers_with_exact_tokens(launch) -> None:
+    srv = launch.serve("--auth", "--workers", "2")
+    pids = srv.worker_pids(2)
+    srv.post("/__mock/clock", json={"freeze": True})
+    token = srv.post(
+        "/arcgis/tokens/generateToken", data={"username": "admin", "password": "admin", "expiration": "1", "f": "json"}
+    ).json()["token"]
+    url = f"/arcgis/rest/jobs/{JOB}"
+    origin = {"Origin": "http://app.example"}
+    forms = {
+        "get": lambda s, t: s.get(url, params={"f": "json", "token": t}, headers=origin),
+        "form": lambda s, t: s.request("POST", url, data={"f": "json", "token": t}, headers=origin),
+        "x-esri": lambda s, t: s.get(
+            url, params={"f": "json"}, headers={**origin, "X-Esri-Authorization": f"Bearer {t}"}
+        ),
+        "bearer": lambda s, t: s.get(url, params={"f": "json"}, headers={**origin, "Authorization": f"Bearer {t}"}),
+    }
+    for ask in forms.values():
+        srv.on_every_worker(
+            lambda s, ask=ask: ask(s, token),
+            pids,
+            lambda r: r.json().get("jobId") == JOB and r.headers["Access-Control-Allow-Origin"] == origin["Origin"],
+        )
+        forged = ask(srv, token[:-4] + "AAAA").json()
+        assert forged["error"]["code"] == 498
+    srv.post("/__mock/clock", json={"advance": "61s"})
+    for ask in forms.values():  # every worker has the document cached, none serves it to an expired token
+        srv.on_every_worker(
+            lambda s, ask=ask: ask(s, token), pids, lambda r: r.json().get("error", {}).get("code") == 498
+        )
+    journal = srv.get("/__mock/requests", params={"jobId": JOB}).text
+    assert token not in journal
