@@ -18,12 +18,13 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import scenarios, servers, wrk
+from . import polls, scenarios, servers, wrk
 from .report import Report, at_least, at_most, info, median
 from .servers import Server
 
@@ -193,6 +194,11 @@ class Bench:
         main = self.start(servers.mockjobs_server("mockjobs", self.tmp, [sc_dir], self.tmp / "main.db"), health)
         job10 = self._create(main, "bench-10")
         job10k = self._create(main, "bench-10k")
+        secured = self.start(
+            servers.mockjobs_server("mockjobs-auth", self.tmp, [sc_dir], self.tmp / "auth.db", ("--auth",)), health
+        )
+        job_auth = self._create(secured, "bench-10")
+        token = self._token(secured)
         docs = self._documents(main, job10)
         flask = self.start(servers.baseline_server("flask", "flask", self.tmp, docs), f"{CTX}/rest/jobs/x?f=json")
         raw = self.start(servers.baseline_server("wsgi", "wsgi", self.tmp, docs), f"{CTX}/rest/jobs/x?f=json")
@@ -237,6 +243,14 @@ class Bench:
                 Probe(f"store/{a.jobs}", big, job_url(big, big_job, "json"), c),
             ]
         )
+        poll_group = [Probe("poll/get", main, job_url(main, job10, "json"), c)]
+        for form in polls.FORMS:
+            srv, jid = (secured, job_auth) if form.auth else (main, job10)
+            polls.check(srv.base, form, jid, token)
+            poll_group.append(
+                Probe(form.key, srv, form.url(srv.base, jid, token), c, polls.script(self.tmp, form, token))
+            )
+        groups.append(poll_group)
         groups.append(
             [
                 Probe("c64/mockjobs", main, job_url(main, job10, "json"), c99),
@@ -322,6 +336,18 @@ class Bench:
         )
         for who, v in (("mockjobs", p99m), ("flask", p99f), ("wsgi", p99w)):
             rep.add(info(f"p99.{who}", f"  p99 at {c99} connections, {who}", v, "ms"))
+
+        for form in polls.FORMS:
+            rep.add(
+                at_least(
+                    form.key.replace("/", "."),
+                    f"{form.label} / plain GET poll",
+                    self.ratio(form.key, "poll/get"),
+                    0.9,
+                    note=f"{self.rps(form.key):,.0f} vs {self.rps('poll/get'):,.0f} req/s; "
+                    f"{self.spread(form.key, 'poll/get')}",
+                )
+            )
 
         # ---------------------------------------------------------------- the big store
         rep.note(f"jobs list and memory with {a.jobs:,} jobs ...")
@@ -409,6 +435,17 @@ class Bench:
         if status != 201:
             raise RuntimeError(f"could not create a {scenario} job: {status} {body}")
         return str(body["jobId"])
+
+    def _token(self, srv: Server) -> str:
+        """A token for the default user, good for a year (the bench never moves the clock)."""
+        req = urllib.request.Request(
+            f"{srv.base}{CTX}/tokens/generateToken",
+            data=b"username=admin&password=admin&expiration=525600&f=json",
+            headers={"Content-Type": polls.FORM},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return str(json.loads(r.read())["token"])
 
     def _check_running(self, srv: Server, job_id: str) -> None:
         status, body = servers.get(f"{srv.base}{CTX}/rest/jobs/{job_id}?f=json")

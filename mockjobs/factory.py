@@ -44,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg = settings(config)
     if not cfg["CONTEXT"]:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
+    if str(cfg["AUTH_UNKNOWN_PATHS"]) not in ("499", "404"):
+        raise MockjobsError(f"AUTH_UNKNOWN_PATHS must be 499 or 404, not {cfg['AUTH_UNKNOWN_PATHS']!r}")
     app = Flask("mockjobs", template_folder=str(templates_dir()))
     app.config.update(cfg)
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -45,11 +45,19 @@ _OPEN_ENDPOINTS = frozenset({"arcgis.site_root", "arcgis.generate_token"})
 @bp.before_request
 def choose_format_and_check_token() -> None:
     g.fmt = formats.negotiate(request)  # FormatError is answered by the app's handler
-    if current_app.config["AUTH"] and request.endpoint not in _OPEN_ENDPOINTS:
+    if current_app.config["AUTH"] and request.endpoint not in _OPEN_ENDPOINTS and not _open_unknown_path():
         m = mock()
         g.journal = {"kind": "denied"}  # until the token passes
         m.tokens.check(token_from(request.values, request.headers), m.now())
         g.journal = None
+
+
+def _open_unknown_path() -> bool:
+    """Whether this request is for a path nothing answers and AUTH_UNKNOWN_PATHS says 404 before the token."""
+    if str(current_app.config["AUTH_UNKNOWN_PATHS"]) != "404" or request.endpoint != "arcgis.other":
+        return False
+    rest = (request.view_args or {}).get("rest", "")
+    return mock().registry.trigger(request.method, "/" + rest) is None and not _allowed_methods(rest)
 
 
 def answer(obj: Any, template: str, **context: Any) -> Response:

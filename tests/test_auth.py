@@ -137,3 +137,22 @@ def test_serve_auth_tokens_work_across_workers(launch: Launcher) -> None:
         lambda r: r.json().get("jobId") == JOB,
     )
     assert set(answers) == pids  # a token from one worker is good on every worker
+
+
+def test_unknown_paths_can_answer_404_before_the_token_check(make_app) -> None:
+    client = make_app(AUTH=True, AUTH_UNKNOWN_PATHS="404").test_client()
+    unknown = client.get("/arcgis/rest/nothing-here", query_string={"f": "json"}).json
+    assert unknown["error"]["code"] == 404
+    job_rest_info = client.get(f"{JOB_URL}/rest/info", query_string={"f": "json"}).json  # REST JS asks this
+    assert job_rest_info["error"]["code"] == 404
+    assert client.get(JOB_URL, query_string={"f": "json"}).json["error"]["code"] == 499  # known paths keep tokens
+    assert client.delete(JOB_URL, query_string={"f": "json"}).json["error"]["code"] == 499  # so do known wrong methods
+    trigger = client.post("/arcgis/rest/services/createMission", data={"f": "json", "title": "t"}).json
+    assert trigger["error"]["code"] == 499
+
+
+def test_a_bad_unknown_paths_setting_is_a_clear_error(make_app) -> None:
+    from mockjobs.errors import MockjobsError
+
+    with pytest.raises(MockjobsError, match="AUTH_UNKNOWN_PATHS must be 499 or 404"):
+        make_app(AUTH_UNKNOWN_PATHS="403")
