@@ -250,6 +250,8 @@ def _certificate(args: argparse.Namespace, tmp: str | None) -> Any:
 class _GunicornServer(BaseApplication):  # type: ignore[misc]
     """gunicorn running create_app(config) with the command's options."""
 
+    cert: Any = None  # the tls.Certificate of an https server
+
     def __init__(self, config: dict[str, Any], args: argparse.Namespace, cert: Any = None) -> None:
         from .factory import create_app
 
