@@ -5,8 +5,8 @@ secret kept in the shared store, so every worker of a server accepts every worke
 A token's life is counted on the mock clock (the token holds its mock-clock expiry), so a test
 can expire it by advancing the clock; generateToken reports `expires` in real epoch ms (real
 time of issue + expiration), because clients compare it with their own clock. A refused token
-answers 498 "Invalid Token", ArcGIS Server's wording, the text on which Esri's Python client
-logs in again (it raises on Portal's "Invalid token.").
+answers 498 "Invalid Token": Esri's Python client logs in again only on that text (it raises on
+Portal's "Invalid token."), so it is taken as the stand-alone server's wording.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .errors import ArcgisError, MockjobsError
 
 DEFAULT_MINUTES = 60
 MAX_MINUTES = 60 * 24 * 365
-INVALID = "Invalid Token"  # ArcGIS Server's message for 498 (see the module docstring)
+INVALID = "Invalid Token"  # the message of 498 (see the module docstring)
 
 
 class TokenError(ArcgisError):
