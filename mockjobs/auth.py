@@ -21,6 +21,7 @@ from .errors import ArcgisError, MockjobsError
 
 DEFAULT_MINUTES = 60
 MAX_MINUTES = 60 * 24 * 365
+_REMEMBERED = 10_000  # signed tokens remembered per worker (forgotten all at once when full)
 INVALID = "Invalid Token"  # the message of 498 (see the module docstring)
 
 
@@ -50,6 +51,7 @@ class Tokens:
     def __init__(self, credentials: Credentials, secret: str) -> None:
         self.credentials = credentials
         self._key = secret.encode()
+        self._signed: dict[str, int] = {}  # token -> its mock-clock expiry, once its signature passed
 
     @staticmethod
     def new_secret() -> str:
@@ -79,15 +81,24 @@ class Tokens:
         """Raise TokenError 499 when token is missing, 498 when it is wrong or expired at now_ms (mock clock)."""
         if not token:
             raise TokenError(499, "Token Required", [])
+        expires = self._signed.get(token)
+        if expires is None:  # only a token whose signature passed is remembered; expiry is checked every time
+            expires = self._verified_expiry(token)
+            if len(self._signed) >= _REMEMBERED:
+                self._signed.clear()
+            self._signed[token] = expires
+        if expires <= now_ms:
+            raise TokenError(498, INVALID, ["Token has expired."])
+
+    def _verified_expiry(self, token: str) -> int:
+        """The mock-clock expiry of a token whose signature is right; TokenError 498 otherwise."""
         payload, _, signature = token.rpartition(".")
         if not payload or not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             raise TokenError(498, INVALID, ["Invalid token."])
         try:
-            expires = int(payload.rpartition(".")[2])
+            return int(payload.rpartition(".")[2])
         except ValueError:
             raise TokenError(498, INVALID, ["Invalid token."]) from None
-        if expires <= now_ms:
-            raise TokenError(498, INVALID, ["Token has expired."])
 
 
 def token_from(values: dict[str, str], headers: dict[str, str]) -> str | None:
