@@ -122,12 +122,16 @@ def test_login_create_mission_poll_to_completed_and_result(tls_server: TlsServer
     # what it asked the server for
     entries = journal(tls_server)
     asked = [(e["method"], e["path"], e.get("error")) for e in entries if e["kind"] not in ("poll",)]
-    token_posts = [a for a in asked if a[1] == "/arcgis/tokens/generateToken"]
-    assert token_posts == [("POST", "/arcgis/tokens/generateToken", None)]  # once, POST, from tokenServicesUrl
-    assert ("GET", "/arcgis/rest/info", None) in asked  # where it found tokenServicesUrl
+    assert asked[:3] == [  # the login: EsriGenTokenAuth looks for tokenServicesUrl, then POSTs the credentials
+        ("GET", "/arcgis/info", 499),
+        ("GET", "/arcgis/rest/info", None),
+        ("POST", "/arcgis/tokens/generateToken", None),
+    ]
+    assert [a for a in asked if "generateToken" in a[1]] == [asked[2]]  # one token for the whole run
     assert all(not path.startswith("/arcgis/admin") for _, path, _ in asked), asked
     assert ("POST", "/arcgis/rest/services/createMission", None) in asked
     assert ("GET", "/arcgis/rest/jobs", None) in asked
     polls = [e for e in entries if e["kind"] == "poll" and e.get("jobId") == job_id]
     assert polls and all((e["method"], e["f"], e.get("error")) == ("GET", "json", None) for e in polls)
+    assert all("token" not in e["query"] for e in polls)  # the token travels in X-Esri-Authorization
     assert all(e["real"] >= started - 1000 for e in entries)
