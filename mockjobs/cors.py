@@ -69,8 +69,7 @@ class Cors:
         ]
 
         def with_cors(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
-            return start_response(status, kept + added, exc_info)
+            return start_response(status, headers + added, exc_info)  # nothing under CTX sets CORS headers itself
 
         return self.app(environ, with_cors)
 
