@@ -2,13 +2,15 @@
 
 Runs in the client's own venv (``make clients-arcgis``), not in the test venv:
 
-    ARCGIS_VENV/bin/python arcgis_client.py '{"login": "connection", "ctx": "https://127.0.0.1:PORT/arcgis", ...}'
+    ARCGIS_VENV/bin/python arcgis_client.py '{"logins": ["connection", "server"], "ctx": "https://...", ...}'
 
-Logs in with username and password through one of the two stand-alone-server paths, creates
-a mission with ``MissionCatalog.create_mission``, polls ``MissionJob.status`` until the job is
-terminal (moving it on through the mock's control API between polls, so nothing sleeps) and
-calls ``MissionJob.result()``. Prints one JSON object: what the client saw and which of its
-modules did the login. Certificates are verified against the server's own (``ca``).
+For each login (in one process, so the package is imported once), on a server freshly reset
+through the mock's control API: logs in with username and password one of the two ways a
+stand-alone server allows, creates a mission with ``MissionCatalog.create_mission``, polls
+``MissionJob.status`` until the job is terminal (moving it on through the control API between
+polls, so nothing sleeps) and calls ``MissionJob.result()``. Prints one JSON object: per
+login, what the client saw, which of its modules did the login, and the server's request
+journal. Certificates are verified against the server's own (``ca``).
 """
 
 from __future__ import annotations
@@ -56,21 +58,27 @@ def login(how: str, ctx: str, username: str, password: str, ca: str) -> tuple[An
     raise ValueError(f"unknown login {how!r}")
 
 
-def main(args: dict[str, Any]) -> dict[str, Any]:
+def control(args: dict[str, Any], method: str, path: str, body: Any = None) -> Any:
+    """One call of the mock's control API (not the client's: the test's own hand on the mock)."""
+    r = requests.request(method, args["mock"] + path, json=body, timeout=10, verify=args["ca"])
+    r.raise_for_status()
+    return r.json()
+
+
+def mission_run(how: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Log in the given way, create a mission, poll it to its end, ask for its result."""
     ctx = args["ctx"]
-    entry, con = login(args["login"], ctx, args["username"], args["password"], args["ca"])
+    entry, con = login(how, ctx, args["username"], args["password"], args["ca"])
     catalog = MissionCatalog(StandAlone(con, ctx))
-    job = catalog.create_mission(title=args["title"], snippet="From Esri's Python client", tags="mockjobs,arcgis")
+    title = f"{args['title']} ({how})"
+    job = catalog.create_mission(title=title, snippet="From Esri's Python client", tags="mockjobs,arcgis")
     job_id = job._url.rsplit("/", 1)[-1]
     statuses = []
     for _ in range(50):
         statuses.append(job.status)
         if statuses[-1] in TERMINAL:
             break
-        r = requests.post(
-            f"{args['mock']}/__mock/jobs/{job_id}/advance", json={"to": "next"}, timeout=10, verify=args["ca"]
-        )
-        r.raise_for_status()
+        control(args, "POST", f"/__mock/jobs/{job_id}/advance", {"to": "next"})
     mission = job.result()
     auth = con._session.auth
     return {
@@ -90,6 +98,17 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
             "verify": con._session.verify,
         },
     }
+
+
+def main(args: dict[str, Any]) -> dict[str, Any]:
+    """Every login of args["logins"] on a freshly reset server, each with the requests the server saw."""
+    runs = {}
+    for how in args["logins"]:
+        control(args, "POST", "/__mock/reset", {})
+        run = mission_run(how, args)
+        run["journal"] = control(args, "GET", "/__mock/requests")["requests"]
+        runs[how] = run
+    return runs
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests import servers
-from tests.clients.conftest import HERE, PASSWORD, USER, journal, need, reset
+from tests.clients.conftest import HERE, PASSWORD, USER, need
 from tests.servers import Server
 
 pytestmark = pytest.mark.slow
@@ -60,18 +60,21 @@ def _healthy(server: Server) -> bool:
         return False
 
 
-def run_client(server: TlsServer, login: str) -> dict[str, Any]:
-    """arcgis_client.py in the arcgis venv, logging in the given way; what it printed."""
+LOGINS = ("connection", "server")
+
+
+def run_client(server: TlsServer) -> dict[str, Any]:
+    """arcgis_client.py in the arcgis venv, once per login; what it printed."""
     args = {
-        "login": login,
+        "logins": LOGINS,
         "ctx": server.url + "/arcgis",
         "mock": server.url,
         "username": USER,
         "password": PASSWORD,
-        "title": f"Harbour patrol ({login})",
+        "title": "Harbour patrol",
         "ca": server.certfile,
     }
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"))}
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
     proc = subprocess.run(
         [str(ARCGIS_PYTHON), str(HERE / "arcgis_client.py"), json.dumps(args)],
         capture_output=True,
@@ -79,17 +82,20 @@ def run_client(server: TlsServer, login: str) -> dict[str, Any]:
         timeout=CLIENT_TIMEOUT,
         env=env,
     )
-    assert proc.returncode == 0, f"arcgis client ({login}) failed:\n{proc.stderr[-4000:]}\n{server.output[-2000:]}"
+    assert proc.returncode == 0, f"arcgis client failed:\n{proc.stderr[-4000:]}\n{server.output[-2000:]}"
     return json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("login", ["connection", "server"])
-def test_login_create_mission_poll_to_completed_and_result(tls_server: TlsServer, login: str) -> None:
-    reset(tls_server)
+def test_both_logins_create_mission_poll_to_completed_and_result(tls_server: TlsServer) -> None:
     started = time.time() * 1000
-    seen = run_client(tls_server, login)
-    base = tls_server.url
+    runs = run_client(tls_server)
+    assert list(runs) == list(LOGINS)
+    for login, seen in runs.items():
+        check_run(login, seen, tls_server.url, started)
 
+
+def check_run(login: str, seen: dict[str, Any], base: str, started: float) -> None:
+    """What one login's run saw, and what it asked the server for."""
     # the login: which of the client's modules did it, and with what
     con = seen["connection"]
     assert (
@@ -109,7 +115,7 @@ def test_login_create_mission_poll_to_completed_and_result(tls_server: TlsServer
     # the mission
     job_id = seen["properties"]["jobId"]
     assert seen["jobUrl"] == f"{base}/arcgis/rest/jobs/{job_id}"
-    assert seen["statuses"][0] == "EXECUTING" and seen["statuses"][-1] == "COMPLETED"
+    assert seen["statuses"][0] == "EXECUTING" and seen["statuses"][-1] == "COMPLETED", login
     assert set(seen["statuses"][:-1]) == {"EXECUTING"}
     props = seen["properties"]
     assert props["type"] == "createNewMissionService" and props["status"] == "COMPLETED"
@@ -120,13 +126,13 @@ def test_login_create_mission_poll_to_completed_and_result(tls_server: TlsServer
     assert seen["jobUrl"] in seen["jobs"]
 
     # what it asked the server for
-    entries = journal(tls_server)
-    asked = [(e["method"], e["path"], e.get("error")) for e in entries if e["kind"] not in ("poll",)]
+    entries = seen["journal"]
+    asked = [(e["method"], e["path"], e.get("error")) for e in entries if e["kind"] != "poll"]
     assert asked[:3] == [  # the login: EsriGenTokenAuth looks for tokenServicesUrl, then POSTs the credentials
         ("GET", "/arcgis/info", 499),
         ("GET", "/arcgis/rest/info", None),
         ("POST", "/arcgis/tokens/generateToken", None),
-    ]
+    ], login
     assert [a for a in asked if "generateToken" in a[1]] == [asked[2]]  # one token for the whole run
     assert all(not path.startswith("/arcgis/admin") for _, path, _ in asked), asked
     assert ("POST", "/arcgis/rest/services/createMission", None) in asked
