@@ -127,8 +127,8 @@ def generate_token() -> Response:
     return answer({"token": token, "expires": expires, "ssl": False}, "token.html")
 
 
-@bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])
 @bp.route("/rest/jobs/<job_id>/", methods=["GET", "POST"])  # a trailing slash is the same job (README, Choices)
+@bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])  # registered first: url_for builds this one
 def job(job_id: str) -> Response:
     """The job document for now (GET or POST, any format)."""
     f = fmt()
