@@ -85,6 +85,7 @@ def test_unknown_job_throws_arcgis_request_error_404(plain: Server) -> None:
 def test_fetch_token_from_rest_info_then_every_way_to_send_it(secured: Server) -> None:
     seen = rest(secured, "fetchToken", jobId=REFERENCE_JOB)
     assert seen["tokenServicesUrl"] == secured.url + "/arcgis/tokens/generateToken"
+    assert abs(seen["expires"] - (seen["now"] + 60 * 60_000)) < 60_000  # real epoch ms, an hour from now
     assert seen["withoutToken"]["name"] == "ArcGISAuthError" and seen["withoutToken"]["code"] == 499
     for how in ("asParam", "asAuthentication", "asHeader"):
         assert seen[how]["jobId"] == REFERENCE_JOB, how

@@ -215,19 +215,34 @@ def test_an_origin_not_in_cors_origins_is_blocked(restricted_server: Server, pag
     server = reset(restricted_server)
     pg = open_page(f"http://localhost:{page_port}")  # same page, another origin: not in --cors-origins
     rest = server.url + "/arcgis/rest"
+    issued = server.request(
+        "POST", "/arcgis/tokens/generateToken", data={"username": USER, "password": PASSWORD, "f": "json"}
+    )
+    token = issued.json()["token"]  # a good token, got outside the browser
     for how, url, options in [
         ("request", f"{rest}/info", {"httpMethod": "GET"}),
         ("request", f"{rest}/jobs/{REFERENCE_JOB}", {"httpMethod": "GET", "headers": {"X-Esri-Authorization": "x"}}),
         ("fetchToken", f"{server.url}/arcgis/tokens/generateToken", {"params": {"username": USER, "password": "x"}}),
+        ("request", f"{rest}/services/createMission", {"params": {"title": "Never seen", "token": token}}),
     ]:
         blocked = pg.call(how, url, options)
         assert "ok" not in blocked, (url, blocked)
         assert blocked["error"]["name"] == "TypeError"  # fetch() refused by the browser: the page sees no answer
         assert blocked["error"]["message"] == "Failed to fetch"
     cors = [text for text in pg.console_errors if "has been blocked by CORS policy" in text]
-    assert len(cors) == 3 and len(pg.console_errors) == 6, pg.console_errors  # each with "net::ERR_FAILED"
+    assert len(cors) == 4 and len(pg.console_errors) == 8, pg.console_errors  # each with "net::ERR_FAILED"
     assert all(f"from origin 'http://localhost:{page_port}'" in text for text in cors), cors
     assert "Response to preflight request doesn't pass access control check" in cors[1]
-    # the server answered the simple requests, but without CORS headers the browser hid them
-    asked = [(e["method"], e["path"].removeprefix("/arcgis")) for e in journal(server)]
-    assert asked == [("GET", "/rest/info"), ("POST", "/tokens/generateToken")]  # the preflighted GET never went out
+    # The server answered the simple requests (a GET, form POSTs), but without CORS headers the
+    # browser hid the answers; the preflighted GET never went out. As on a real server with
+    # allowedOrigins set, a blocked origin's simple POST still acts: it started a job the page never saw.
+    asked = [(e["method"], e["path"].removeprefix("/arcgis"), e.get("error")) for e in journal(server)]
+    assert asked == [
+        ("POST", "/tokens/generateToken", None),  # the test's own
+        ("GET", "/rest/info", None),
+        ("POST", "/tokens/generateToken", 400),  # wrong password, answered, hidden
+        ("POST", "/rest/services/createMission", None),
+    ]
+    started = [e["jobId"] for e in journal(server) if e["kind"] == "trigger"]
+    assert len(started) == 1
+    assert server.get(f"/__mock/jobs/{started[0]}").status_code == 200
