@@ -9,9 +9,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .tls import Certificate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,7 +236,7 @@ except ImportError:  # pragma: no cover - gunicorn is a dependency; Windows lack
     BaseApplication = object  # type: ignore[misc,assignment]
 
 
-def _certificate(args: argparse.Namespace, tmp: str | None) -> Any:
+def _certificate(args: argparse.Namespace, tmp: str | None) -> Certificate | None:
     """The tls.Certificate to serve HTTPS with (--certfile/--keyfile, or made for --tls); None for HTTP."""
     if args.certfile:
         from .tls import given
@@ -250,9 +253,9 @@ def _certificate(args: argparse.Namespace, tmp: str | None) -> Any:
 class _GunicornServer(BaseApplication):  # type: ignore[misc]
     """gunicorn running create_app(config) with the command's options."""
 
-    cert: Any = None  # the tls.Certificate of an https server
+    cert: Certificate | None = None  # the certificate of an https server
 
-    def __init__(self, config: dict[str, Any], args: argparse.Namespace, cert: Any = None) -> None:
+    def __init__(self, config: dict[str, Any], args: argparse.Namespace, cert: Certificate | None = None) -> None:
         from .factory import create_app
 
         self.config_values = config

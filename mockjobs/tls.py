@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,4 +103,8 @@ def given(certfile: str | os.PathLike[str], keyfile: str | os.PathLike[str]) -> 
         cert.fingerprint  # noqa: B018 - reading it checks that the file is a PEM certificate
     except ValueError as exc:
         raise MockjobsError(f"certfile {cert.certfile}: not a PEM certificate ({exc})") from None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert.certfile, cert.keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        raise MockjobsError(f"keyfile {cert.keyfile}: not the key of certfile {cert.certfile} ({exc})") from None
     return cert

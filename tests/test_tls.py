@@ -69,9 +69,15 @@ def test_serve_with_the_users_certificate(launch: Launcher, tmp_path: Path) -> N
     [
         (["--certfile", "c.pem"], "--certfile and --keyfile go together"),
         (["--certfile", "nope.pem", "--keyfile", "k.pem"], "certfile nope.pem: no such file"),
+        (
+            ["--certfile", "a/mockjobs-cert.pem", "--keyfile", "b/mockjobs-key.pem"],
+            "not the key of certfile a/mockjobs-cert.pem",
+        ),
     ],
 )
 def test_bad_certificate_options_are_clear_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    self_signed(tmp_path / "a")
+    self_signed(tmp_path / "b")  # another key
     out = subprocess.run(
         [MOCKJOBS, "serve", "--port", "0", *args],
         cwd=tmp_path,
