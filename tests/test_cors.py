@@ -134,3 +134,19 @@ def test_serve_cors_origins_under_gunicorn(launch: Launcher) -> None:
     assert other.json()["jobId"] == JOB and "Access-Control-Allow-Origin" not in other.headers
     health = srv.get("/__mock/health", headers={"Origin": ORIGIN})
     assert "Access-Control-Allow-Origin" not in health.headers
+
+
+def test_a_preflight_of_a_trigger_starts_nothing_and_is_not_journaled(client: FlaskClient) -> None:
+    before = client.get("/arcgis/rest/jobs?f=json").json["asyncJobs"]
+    client.delete("/__mock/requests")
+    r = client.options(
+        "/arcgis/rest/services/createMission",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert r.status_code == 204 and r.headers["Access-Control-Allow-Methods"] == "GET, POST"
+    assert client.get("/__mock/requests").json["requests"] == []
+    assert client.get("/arcgis/rest/jobs?f=json").json["asyncJobs"] == before
