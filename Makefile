@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: venv serve test lint format bench wrk browser clean
+.PHONY: venv serve test lint format bench wrk browser clean node clients clients-js clients-arcgis
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,38 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
 
-test: $(STAMP) browser
+# Real clients of tests/clients (README: Clients tested). ArcGIS REST JS from npm at the
+# versions of the committed lockfile (node_modules in the clone, npm's cache in ~/.npm); Esri's
+# `arcgis` in a venv of its own, cached outside the clone and rebuilt only when missing.
+JS_CLIENTS   := tests/clients/js
+JS_STAMP     := $(JS_CLIENTS)/node_modules/.installed
+ARCGIS_VENV  ?= $(HOME)/.cache/mockjobs/arcgis-venv
+ARCGIS_STAMP := $(ARCGIS_VENV)/.installed-arcgis-2.4.4
+
+node:
+	@command -v node >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; } \
+	  || { echo "error: could not install node (apt-get install nodejs)"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } \
+	  || { echo "error: could not install npm (apt-get install npm)"; exit 1; }
+
+$(JS_STAMP): $(JS_CLIENTS)/package.json $(JS_CLIENTS)/package-lock.json | node
+	cd $(JS_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ARCGIS_STAMP):
+	rm -rf $(ARCGIS_VENV)
+	$(PYTHON) -m venv $(ARCGIS_VENV)
+	$(ARCGIS_VENV)/bin/pip install -q --upgrade pip
+	$(ARCGIS_VENV)/bin/pip install -q 'arcgis==2.4.4' six
+	touch $@
+
+clients-js: $(JS_STAMP)
+clients-arcgis: $(ARCGIS_STAMP)
+clients: clients-js clients-arcgis
+
+test: $(STAMP) browser clients
 	$(BIN)/ruff check mockjobs tests app.py
-	$(BIN)/python -m pytest -n 2 $(ARGS)
+	REQUIRE_CLIENTS=1 ARCGIS_VENV=$(ARCGIS_VENV) $(BIN)/python -m pytest -n 2 $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockjobs tests app.py
@@ -46,4 +75,4 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache $(JS_CLIENTS)/node_modules

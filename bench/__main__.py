@@ -18,12 +18,13 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import scenarios, servers, wrk
+from . import polls, scenarios, servers, wrk
 from .report import Report, at_least, at_most, info, median
 from .servers import Server
 
@@ -55,6 +56,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--retries", type=int, default=4, help="redo a run in which a worker got no connection, this often (4)"
     )
+    p.add_argument("--polls-only", action="store_true", help="only the poll-form rows (GET, form POST, tokens, Origin)")
     p.add_argument("--quick", action="store_true", help="a fast smoke run: 2 rounds of 1 s, 10k jobs, 200 files")
     p.add_argument("--profile", action="store_true", help="also profile GET f=json with py-spy (if installed)")
     p.add_argument("--out", type=Path, help="JSON record of the run (default bench/results/latest.json)")
@@ -185,7 +187,7 @@ class Bench:
         rep.note("seeding state databases ...")
         small_ids = scenarios.seed_state(self.tmp / "small.db", files["bench-10"], 1)
         t0 = time.perf_counter()
-        big_ids = scenarios.seed_state(self.tmp / "big.db", files["bench-10"], a.jobs)
+        big_ids = [] if a.polls_only else scenarios.seed_state(self.tmp / "big.db", files["bench-10"], a.jobs)
         seed_s = time.perf_counter() - t0
 
         rep.note("starting servers ...")
@@ -193,6 +195,17 @@ class Bench:
         main = self.start(servers.mockjobs_server("mockjobs", self.tmp, [sc_dir], self.tmp / "main.db"), health)
         job10 = self._create(main, "bench-10")
         job10k = self._create(main, "bench-10k")
+        secured = self.start(
+            servers.mockjobs_server("mockjobs-auth", self.tmp, [sc_dir], self.tmp / "auth.db", ("--auth",)), health
+        )
+        job_auth = self._create(secured, "bench-10")
+        token = self._token(secured)
+        if a.polls_only:
+            rep.note("A/B rounds of the poll forms only (--polls-only) ...")
+            self.rounds([self._poll_group(main, job10, secured, job_auth, token)])
+            self._poll_figures()
+            self.stop_all()
+            return rep
         docs = self._documents(main, job10)
         flask = self.start(servers.baseline_server("flask", "flask", self.tmp, docs), f"{CTX}/rest/jobs/x?f=json")
         raw = self.start(servers.baseline_server("wsgi", "wsgi", self.tmp, docs), f"{CTX}/rest/jobs/x?f=json")
@@ -238,6 +251,7 @@ class Bench:
                 Probe(f"store/{a.jobs}", big, job_url(big, big_job, "json"), c),
             ]
         )
+        groups.append(self._poll_group(main, job10, secured, job_auth, token))
         groups.append(
             [
                 Probe("faults/none", main, job_url(main, job10, "json"), c),
@@ -349,6 +363,8 @@ class Bench:
         for who, v in (("mockjobs", p99m), ("flask", p99f), ("wsgi", p99w)):
             rep.add(info(f"p99.{who}", f"  p99 at {c99} connections, {who}", v, "ms"))
 
+        self._poll_figures()
+
         # ---------------------------------------------------------------- the big store
         rep.note(f"jobs list and memory with {a.jobs:,} jobs ...")
         polled = {s.name: s.memory() for s in (main, flask, raw, small, big)}
@@ -450,6 +466,43 @@ class Bench:
             if status != 201:
                 raise RuntimeError(f"could not add a fault: {status} {body}")
         return srv, job
+
+    def _poll_group(self, main: Server, job: str, secured: Server, secured_job: str, token: str) -> list[Probe]:
+        """The plain GET poll and every other poll form (bench/polls.py), each checked once first."""
+        c = self.args.connections
+        group = [Probe("poll/get", main, f"{main.base}{CTX}/rest/jobs/{job}?f=json", c)]
+        for form in polls.FORMS:
+            srv, jid = (secured, secured_job) if form.auth else (main, job)
+            polls.check(srv.base, form, jid, token)
+            group.append(Probe(form.key, srv, form.url(srv.base, jid, token), c, polls.script(self.tmp, form, token)))
+        return group
+
+    def _poll_figures(self) -> None:
+        """One row per poll form: its requests/s over the plain GET poll's, target 0.9x; CPU per request beside."""
+        base_cpu = self.cpu_per_request("poll/get")
+        for form in polls.FORMS:
+            cpu = self.cpu_per_request(form.key)
+            self.report.add(
+                at_least(
+                    form.key.replace("/", "."),
+                    f"{form.label} / plain GET poll",
+                    self.ratio(form.key, "poll/get"),
+                    0.9,
+                    note=f"{self.rps(form.key):,.0f} vs {self.rps('poll/get'):,.0f} req/s; "
+                    f"{self.spread(form.key, 'poll/get')}; server CPU per request {cpu:.0f} vs {base_cpu:.0f} us",
+                )
+            )
+
+    def _token(self, srv: Server) -> str:
+        """A token for the default user, good for a year (the bench never moves the clock)."""
+        req = urllib.request.Request(
+            f"{srv.base}{CTX}/tokens/generateToken",
+            data=b"username=admin&password=admin&expiration=525600&f=json",
+            headers={"Content-Type": polls.FORM},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return str(json.loads(r.read())["token"])
 
     def _check_running(self, srv: Server, job_id: str) -> None:
         status, body = servers.get(f"{srv.base}{CTX}/rest/jobs/{job_id}?f=json")

@@ -217,10 +217,12 @@ def timed_get(url: str, timeout: float = 60) -> tuple[float, int, int]:
     return time.perf_counter() - t0, status, len(body)
 
 
-def mockjobs_server(name: str, folder: Path, dirs: list[Path], state: Path | None = None) -> Server:
-    """`mockjobs serve DIR... --port P --state FILE`: exactly the command users run."""
+def mockjobs_server(
+    name: str, folder: Path, dirs: list[Path], state: Path | None = None, extra: tuple[str, ...] = ()
+) -> Server:
+    """`mockjobs serve DIR... --port P --state FILE [extra]`: exactly the command users run."""
     port = free_port()
-    cmd = [*mockjobs_command(), "serve", *map(str, dirs), "--port", str(port)]
+    cmd = [*mockjobs_command(), "serve", *map(str, dirs), "--port", str(port), *extra]
     if state is not None:
         cmd += ["--state", str(state)]
     return Server(name, cmd, port, folder / f"{name}.log")

@@ -9,9 +9,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .tls import Certificate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--user", default="admin:admin", metavar="NAME:PASSWORD", help="the user of --auth (admin:admin)"
     )
+    serve.add_argument(
+        "--cors-origins",
+        metavar="A,B",
+        help="origins allowed by CORS under the context path, e.g. http://localhost:3000 (default: every origin)",
+    )
+    serve.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate made at start")
+    serve.add_argument("--certfile", help="serve HTTPS with this PEM certificate (with --keyfile)")
+    serve.add_argument("--keyfile", help="the PEM private key of --certfile")
     serve.add_argument("--http-errors", action="store_true", help="answer ArcGIS errors with real HTTP statuses")
     serve.add_argument(
         "--reload-interval", type=float, default=1.0, help="seconds between scans for scenario edits (0: off)"
@@ -178,10 +189,14 @@ def _serve(args: argparse.Namespace) -> int:
         if not Path(d).exists():
             print(f"mockjobs: no such scenario folder: {d}", file=sys.stderr)
             return 2
+    if bool(args.certfile) != bool(args.keyfile):
+        print("mockjobs: --certfile and --keyfile go together", file=sys.stderr)
+        return 2
     tmp = None
     state = args.state
-    if not state:
+    if not state or args.tls:
         tmp = tempfile.mkdtemp(prefix="mockjobs-")
+    if not state:
         state = os.path.join(tmp, "state.db")
     config: dict[str, Any] = {
         "SCENARIOS": [str(Path(d).resolve()) for d in args.dirs] or None,
@@ -194,10 +209,13 @@ def _serve(args: argparse.Namespace) -> int:
         "USER": args.user,
         "RELOAD_INTERVAL": args.reload_interval,
     }
+    if args.cors_origins is not None:
+        config["CORS_ORIGINS"] = args.cors_origins
     master = os.getpid()
     try:
         try:
-            server = _GunicornServer(config, args)
+            cert = _certificate(args, tmp)
+            server = _GunicornServer(config, args, cert)
         except MockjobsError as exc:
             print(f"mockjobs: {exc}", file=sys.stderr)
             return 2
@@ -218,14 +236,31 @@ except ImportError:  # pragma: no cover - gunicorn is a dependency; Windows lack
     BaseApplication = object  # type: ignore[misc,assignment]
 
 
+def _certificate(args: argparse.Namespace, tmp: str | None) -> Certificate | None:
+    """The tls.Certificate to serve HTTPS with (--certfile/--keyfile, or made for --tls); None for HTTP."""
+    if args.certfile:
+        from .tls import given
+
+        return given(args.certfile, args.keyfile)
+    if args.tls:
+        from .tls import self_signed
+
+        assert tmp is not None
+        return self_signed(Path(tmp) / "tls")
+    return None
+
+
 class _GunicornServer(BaseApplication):  # type: ignore[misc]
     """gunicorn running create_app(config) with the command's options."""
 
-    def __init__(self, config: dict[str, Any], args: argparse.Namespace) -> None:
+    cert: Certificate | None = None  # the certificate of an https server
+
+    def __init__(self, config: dict[str, Any], args: argparse.Namespace, cert: Certificate | None = None) -> None:
         from .factory import create_app
 
         self.config_values = config
         self.args = args
+        self.cert = cert
         self.application = create_app(config)  # built once in the master; workers fork it
         super().__init__()
 
@@ -244,6 +279,8 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 5,
             "control_socket_disable": True,
         }
+        if self.cert is not None:  # gunicorn then sets wsgi.url_scheme to https
+            settings.update(certfile=str(self.cert.certfile), keyfile=str(self.cert.keyfile))
         for key, value in settings.items():
             if key in self.cfg.settings:  # older gunicorns lack some settings
                 self.cfg.set(key, value)
@@ -255,10 +292,12 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
         """Print where the server answers: the dashboard, the REST root and the static jobs."""
         host, port = server.LISTENERS[0].sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        base = f"http://{shown}:{port}"
+        base = f"{'https' if self.cert is not None else 'http'}://{shown}:{port}"
         service = self.application.extensions["mockjobs"]
         ctx = self.application.config["CONTEXT"]
         lines = [f"mockjobs {__version__} serving on {base}", f"  dashboard: {base}/", f"  rest:      {base}{ctx}/rest"]
+        if self.cert is not None:
+            lines.append(f"  certificate: {self.cert.certfile} (SHA-256 {self.cert.fingerprint})")
         for job in service.store.jobs():
             if job.static:
                 lines.append(f"  static job ({job.scenario}): {base}{ctx}/rest/jobs/{job.job_id}?f=pjson")

@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_ERRORS": False,  # real HTTP statuses on ArcGIS errors instead of 200
     "AUTH": False,  # token security: generateToken, and a token on every other request under CTX
     "USER": "admin:admin",  # NAME:PASSWORD that generateToken accepts
+    "AUTH_UNKNOWN_PATHS": "499",  # under AUTH, a path nothing answers: "499" (token first) or "404"
+    "CORS_ORIGINS": "",  # origins allowed by CORS under CTX ("A,B" or a list); empty: every origin
     "RELOAD_INTERVAL": 1.0,  # seconds between scans of the scenario folders; 0: never
     "CURRENT_VERSION": 11.3,
     "FULL_VERSION": "11.3.0",

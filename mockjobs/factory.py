@@ -15,6 +15,7 @@ from . import control, control_faults, formats, pages, views
 from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
+from .cors import Cors, parse_origins
 from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound
 from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
@@ -43,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg = settings(config)
     if not cfg["CONTEXT"]:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
+    if str(cfg["AUTH_UNKNOWN_PATHS"]) not in ("499", "404"):
+        raise MockjobsError(f"AUTH_UNKNOWN_PATHS must be 499 or 404, not {cfg['AUTH_UNKNOWN_PATHS']!r}")
     app = Flask("mockjobs", template_folder=str(templates_dir()), static_folder=None)  # pages.asset serves /static
     app.config.update(cfg)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -64,8 +67,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _install_hooks(app, service)
     _install_error_handlers(app)
     docs = app.extensions["mockjobs.docs"] = DocumentCache()
-    if not cfg["AUTH"]:  # with tokens on, every request goes through Flask's token check
-        app.wsgi_app = FastPath(app.wsgi_app, service, docs, cfg["CONTEXT"], int(cfg["PJSON_INDENT"]))  # type: ignore[method-assign]
+    tokens = service.tokens if cfg["AUTH"] else None  # with tokens on, the fast path checks them too
+    fast = FastPath(app.wsgi_app, service, docs, cfg["CONTEXT"], int(cfg["PJSON_INDENT"]), tokens)
+    app.wsgi_app = Cors(fast, cfg["CONTEXT"], parse_origins(cfg["CORS_ORIGINS"]))  # type: ignore[method-assign]
     return app
 
 

@@ -1,21 +1,27 @@
-"""The hot path: a job's JSON document, answered before Flask when the request is plain.
+"""The hot path: a job's JSON document, answered before Flask for every poll form clients use.
 
-Clients poll `CTX/rest/jobs/<id>?f=json` far more than anything else. Such a GET needs no
-routing, no request object and no template: the document's bytes are cached per worker under
-(job, revision, position in its timeline, format), the job row and the clock come from the
-store's generation-checked cache, and the journal line is one write. Anything else (another
-format, a callback, a token, a POST, an unknown job) goes to the Flask app unchanged, so both
-paths answer the same bytes from the same function.
+Clients poll `CTX/rest/jobs/<id>` far more than anything else, as `GET ?f=json`, as a form
+`POST` with `f=json` in the body (ArcGIS REST JS), and under token security with a token
+(parameter, `X-Esri-Authorization` or `Authorization: Bearer`). Such a poll needs no routing,
+no request object and no template: the document's bytes are cached per worker under (job,
+revision, position in its timeline, format), the job row and the clock come from the store's
+generation-checked cache, a token is checked by the same `Tokens` as Flask's (never cached),
+and the journal line is one write. Anything else (another format or parameter, a callback, a
+refused token, an unknown job) goes to the Flask app unchanged, so both paths answer the same
+bytes from the same function.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from . import formats, timeline
+from .auth import TokenError, Tokens, token_from
 from .formats import Format
 from .scenarios import Scenario
 from .service import MockService
@@ -23,6 +29,10 @@ from .timeline import Job, State
 
 _CACHE_SIZE = 4096
 _FAST_QUERIES = {"f=json": Format("json"), "f=pjson": Format("pjson")}
+_FAST_FORMATS = {fmt.name: fmt for fmt in _FAST_QUERIES.values()}
+_FAST_KEYS = frozenset({"f", "token"})
+_MAX_FORM = 4096  # a bigger form body is not a poll
+_FORM = "application/x-www-form-urlencoded"
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -42,12 +52,16 @@ class DocumentCache:
         self.size = size
         self._docs: OrderedDict[tuple[Any, ...], tuple[bytes, str, bool]] = OrderedDict()
 
-    def encoded(self, m: MockService, job_id: str, fmt: Format, write: Writer) -> tuple[bytes, dict[str, Any]] | None:
-        """(job_id's document now, written by write(scenario, job, state), its journal note); None if unknown."""
+    def encoded(
+        self, m: MockService, job_id: str, fmt: Format, write: Writer, now: int | None = None
+    ) -> tuple[bytes, dict[str, Any]] | None:
+        """(job_id's document at now (default: the mock clock's now), written by write(scenario, job,
+        state), its journal note); None if unknown."""
         job = m.store.get_job(job_id)
         if job is None:
             return None
-        now = m.now()
+        if now is None:
+            now = m.now()
         sc = m.scenario_of(job)
         pos = timeline.position(sc, job, now)
         key = (job.seq, job.rev, pos.main, pos.cancel, fmt.name)
@@ -63,22 +77,60 @@ class DocumentCache:
         return body, note
 
 
-class FastPath:
-    """WSGI middleware answering plain `GET CTX/rest/jobs/<id>?f=json|pjson` itself."""
+def _params(text: str, into: dict[str, str]) -> bool:
+    """Add the f and token pairs of a query or form to into; False if anything else (or twice) is there."""
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        if key not in _FAST_KEYS or key in into:
+            return False
+        into[key] = unquote_plus(value) if ("%" in value or "+" in value) else value
+    return True
 
-    def __init__(self, app: WsgiApp, service: MockService, docs: DocumentCache, context: str, indent: int) -> None:
+
+class FastPath:
+    """WSGI middleware answering the polls of `CTX/rest/jobs/<id>` (json, pjson) itself.
+
+    A poll is a GET with only `f` (and `token`) in its query, or a form POST with only those in
+    its query and body. With tokens (under --auth) the token must pass `tokens.check` on the mock
+    clock; a missing, forged or expired one is handed to Flask, which answers the error.
+    """
+
+    def __init__(
+        self,
+        app: WsgiApp,
+        service: MockService,
+        docs: DocumentCache,
+        context: str,
+        indent: int,
+        tokens: Tokens | None = None,
+    ) -> None:
         self.app = app
         self.service = service
         self.docs = docs
+        self.tokens = tokens
         self.prefix = context + "/rest/jobs/"
-        self.writers = {name: json_writer(fmt, indent) for name, fmt in _FAST_QUERIES.items()}
+        self.writers = {name: json_writer(fmt, indent) for name, fmt in _FAST_FORMATS.items()}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        fmt = _FAST_QUERIES.get(environ.get("QUERY_STRING", ""))
         path = environ.get("PATH_INFO", "")
-        if fmt is None or environ["REQUEST_METHOD"] != "GET" or not path.startswith(self.prefix):
+        if not path.startswith(self.prefix):
             return self.app(environ, start_response)
+        method = environ["REQUEST_METHOD"]
+        query = environ.get("QUERY_STRING", "")
+        fmt = _FAST_QUERIES.get(query)
+        params: dict[str, str] | None = None
+        if fmt is None or method != "GET" or self.tokens is not None:
+            params = self._poll_params(environ, method, query)
+            if params is None:
+                return self.app(environ, start_response)
+            fmt = _FAST_FORMATS.get(params.get("f", ""))
+            if fmt is None:
+                return self.app(environ, start_response)
         job_id = path[len(self.prefix) :]
+        if job_id.endswith("/"):
+            job_id = job_id[:-1]  # a job URL with a trailing slash is the job (see README, Choices)
         if not job_id or "/" in job_id:
             return self.app(environ, start_response)
         try:  # a fault or the poll pace: Flask answers (mockjobs.faulted); so does any failure
@@ -88,7 +140,14 @@ class FastPath:
         if touched:
             return self.app(environ, start_response)
         try:
-            found = self.docs.encoded(self.service, job_id, fmt, self.writers[environ["QUERY_STRING"]])
+            now = None
+            if self.tokens is not None:
+                assert params is not None
+                now = self.service.now()
+                self.tokens.check(token_from(params, _token_headers(environ)), now)
+            found = self.docs.encoded(self.service, job_id, fmt, self.writers[fmt.name], now)
+        except TokenError:  # Flask answers the 498/499 envelope (and journals the refusal)
+            found = None
         except Exception:  # Flask does it again and answers any failure in the error envelope
             found = None
         if found is None:
@@ -103,5 +162,42 @@ class FastPath:
                 ("X-Mockjobs-Worker", str(os.getpid())),
             ],
         )
-        self.service.record("GET", path, environ["QUERY_STRING"], fmt.name, 200, note)
+        self.service.record(method, path, query, fmt.name, 200, note)
         return [body]
+
+    @staticmethod
+    def _poll_params(environ: dict[str, Any], method: str, query: str) -> dict[str, str] | None:
+        """The f and token of a GET or form-POST poll; None when the request is not one.
+
+        A POST body read here is put back (as a new wsgi.input) for Flask when it is not a poll.
+        """
+        params: dict[str, str] = {}
+        if not _params(query, params):
+            return None
+        if method == "GET":
+            return params
+        if method != "POST":
+            return None
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            return None
+        if not 0 < length <= _MAX_FORM or not environ.get("CONTENT_TYPE", "").startswith(_FORM):
+            return None
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if this is not a poll
+        try:
+            text = body.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        return params if _params(text, params) else None
+
+
+def _token_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The headers that may carry a token, by name."""
+    out = {}
+    for name, key in (("X-Esri-Authorization", "HTTP_X_ESRI_AUTHORIZATION"), ("Authorization", "HTTP_AUTHORIZATION")):
+        value = environ.get(key)
+        if value:
+            out[name] = value
+    return out

@@ -185,6 +185,9 @@ def mockjobs_config() -> dict[str, Any]:
         def mockjobs_config():
             return {"HTTP_ERRORS": True, "CONTEXT": "/portal"}
 
+    ``{"TLS": True}`` serves HTTPS with a self-signed certificate made for the session; trust
+    ``mockjobs.cert_path`` in the client (``verify=mockjobs.cert_path``).
+
     ``SCENARIOS``, ``BUNDLED`` and ``STATE`` are the plugin's own: set scenario folders with
     the ``mockjobs_scenarios`` ini option, ``--mockjobs-scenarios`` or the marker.
     """

@@ -43,11 +43,19 @@ _OPEN_ENDPOINTS = frozenset({"arcgis.site_root", "arcgis.generate_token"})
 @bp.before_request
 def choose_format_and_check_token() -> None:
     g.fmt = formats.negotiate(request)  # FormatError is answered by the app's handler
-    if current_app.config["AUTH"] and request.endpoint not in _OPEN_ENDPOINTS:
+    if current_app.config["AUTH"] and request.endpoint not in _OPEN_ENDPOINTS and not _open_unknown_path():
         m = mock()
         g.journal = {"kind": "denied"}  # until the token passes
         m.tokens.check(token_from(request.values, request.headers), m.now())
         g.journal = None
+
+
+def _open_unknown_path() -> bool:
+    """Whether this request is for a path nothing answers and AUTH_UNKNOWN_PATHS says 404 before the token."""
+    if str(current_app.config["AUTH_UNKNOWN_PATHS"]) != "404" or request.endpoint != "arcgis.other":
+        return False
+    rest = (request.view_args or {}).get("rest", "")
+    return mock().registry.trigger(request.method, "/" + rest) is None and not _allowed_methods(rest)
 
 
 def answer(obj: Any, template: str, **context: Any) -> Response:
@@ -90,11 +98,18 @@ def jobs() -> Response:
 
 @bp.route("/tokens/generateToken", methods=["GET", "POST"])
 def generate_token() -> Response:
-    """A token for the configured user (only with token security on; 404 otherwise)."""
+    """A token for the configured user, POST only (only with token security on; 404 otherwise).
+
+    Its life runs on the mock clock; `expires` is real epoch ms, as clients compare it with theirs.
+    """
     if not current_app.config["AUTH"]:
         g.journal = {"kind": "other"}
         raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
     g.journal = {"kind": "token"}
+    if request.method != "POST":  # Esri documents generateToken as POST only, credentials in the body
+        raise ArcgisError(
+            405, "Method not allowed.", [f"{request.method} is not supported for {request.path}; use POST."]
+        )
     values = request.values
     raw = values.get("expiration") or DEFAULT_MINUTES
     try:
@@ -104,11 +119,14 @@ def generate_token() -> Response:
     except ValueError:
         raise ArcgisError(400, "Unable to generate token.", [f"Invalid expiration {raw!r}: minutes."]) from None
     m = mock()
-    token, expires = m.tokens.issue(values.get("username", ""), values.get("password", ""), minutes, m.now())
+    token, expires = m.tokens.issue(
+        values.get("username", ""), values.get("password", ""), minutes, m.now(), m.real_ms()
+    )
     return answer({"token": token, "expires": expires, "ssl": False}, "token.html")
 
 
-@bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])
+@bp.route("/rest/jobs/<job_id>/", methods=["GET", "POST"])  # a trailing slash is the same job (README, Choices)
+@bp.route("/rest/jobs/<job_id>", methods=["GET", "POST"])  # registered first: url_for builds this one
 def job(job_id: str) -> Response:
     """The job document for now (GET or POST, any format)."""
     f = fmt()

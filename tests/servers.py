@@ -39,7 +39,8 @@ GUNICORN = str(BIN / "gunicorn")
 TIMEOUT = 10.0  # seconds for one HTTP request
 START_TIMEOUT = 30.0  # seconds for a server to print its URL and answer
 
-_URL = re.compile(r"(?:serving on|Listening at:) (http://\S+)")
+_URL = re.compile(r"(?:serving on|Listening at:) (https?://\S+)")
+_CERT = re.compile(r"certificate: (\S+) \(SHA-256 ")
 _RUNNING: set[Server] = set()
 
 
@@ -60,6 +61,7 @@ class Server:
         self.argv = argv
         self.lines: list[str] = []
         self.url = ""
+        self.verify: bool | str = True  # the certificate an https `mockjobs serve` printed (see wait_ready)
         self._changed = threading.Condition()
         self.proc = subprocess.Popen(
             argv,
@@ -109,6 +111,8 @@ class Server:
     def wait_ready(self, timeout: float = START_TIMEOUT) -> Server:
         """Wait for the printed URL, then for /__mock/health to answer."""
         self.url = self.wait_for(_URL.pattern, timeout).group(1).rstrip("/")
+        if self.url.startswith("https://"):
+            self.verify = self.wait_for(_CERT.pattern, timeout).group(1)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -125,6 +129,7 @@ class Server:
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """One request on a new connection; path is relative to the server's URL."""
         kwargs.setdefault("timeout", TIMEOUT)
+        kwargs.setdefault("verify", self.verify)
         headers = {"Connection": "close", **kwargs.pop("headers", {})}
         return requests.request(method, self.url + path, headers=headers, **kwargs)
 

@@ -42,6 +42,30 @@ def test_generate_token_answers_token_expires_ssl_on_the_mock_clock(secured: Fla
     assert doc["ssl"] is False
 
 
+def test_expires_is_real_time_while_the_life_runs_on_the_mock_clock(secured: FlaskClient, clock) -> None:
+    set_2020 = secured.post("/__mock/clock", json={"set": 1_577_836_800_000, "freeze": True})  # 2020-01-01
+    assert set_2020.status_code == 200
+    doc = token(secured, minutes=5)
+    assert doc["expires"] == clock.now_ms() + 5 * 60_000  # the client's clock, not 2020
+    clock.advance(60 * 60_000)  # real time moves on; the frozen mock clock does not
+    assert secured.get(JOB_URL, query_string={"f": "json", "token": doc["token"]}).json["jobId"] == JOB
+    secured.post("/__mock/clock", json={"advance": "4m59s"})
+    assert secured.get(JOB_URL, query_string={"f": "json", "token": doc["token"]}).json["jobId"] == JOB
+    secured.post("/__mock/clock", json={"advance": "1s"})
+    expired = secured.get(JOB_URL, query_string={"f": "json", "token": doc["token"]}).json
+    assert expired["error"] == {"code": 498, "message": "Invalid Token", "details": ["Token has expired."]}
+
+
+def test_generate_token_is_post_only(secured: FlaskClient) -> None:
+    r = secured.get(
+        "/arcgis/tokens/generateToken", query_string={"username": "alice", "password": "s3cret", "f": "json"}
+    )
+    assert r.status_code == 200
+    assert r.json["error"]["code"] == 405
+    assert "use POST" in r.json["error"]["details"][0]
+    assert "token" not in r.json
+
+
 def test_wrong_password_is_refused(secured: FlaskClient) -> None:
     r = secured.post("/arcgis/tokens/generateToken", data={"username": "alice", "password": "no", "f": "json"})
     assert r.status_code == 200
@@ -72,10 +96,10 @@ def test_a_token_opens_the_job_every_way_clients_send_it(secured: FlaskClient, h
 def test_wrong_and_expired_tokens_are_498(secured: FlaskClient, clock) -> None:
     t = token(secured, minutes=1)["token"]
     bad = secured.get(JOB_URL, query_string={"f": "json", "token": t[:-2] + "xx"}).json
-    assert bad["error"]["code"] == 498 and bad["error"]["message"] == "Invalid token."
+    assert bad["error"] == {"code": 498, "message": "Invalid Token", "details": ["Invalid token."]}
     clock.advance(61_000)
     expired = secured.get(JOB_URL, query_string={"f": "json", "token": t}).json
-    assert expired["error"] == {"code": 498, "message": "Invalid token.", "details": ["Token has expired."]}
+    assert expired["error"] == {"code": 498, "message": "Invalid Token", "details": ["Token has expired."]}
 
 
 def test_control_api_needs_no_token(secured: FlaskClient) -> None:
@@ -113,3 +137,22 @@ def test_serve_auth_tokens_work_across_workers(launch: Launcher) -> None:
         lambda r: r.json().get("jobId") == JOB,
     )
     assert set(answers) == pids  # a token from one worker is good on every worker
+
+
+def test_unknown_paths_can_answer_404_before_the_token_check(make_app) -> None:
+    client = make_app(AUTH=True, AUTH_UNKNOWN_PATHS="404").test_client()
+    unknown = client.get("/arcgis/rest/nothing-here", query_string={"f": "json"}).json
+    assert unknown["error"]["code"] == 404
+    job_rest_info = client.get(f"{JOB_URL}/rest/info", query_string={"f": "json"}).json  # REST JS asks this
+    assert job_rest_info["error"]["code"] == 404
+    assert client.get(JOB_URL, query_string={"f": "json"}).json["error"]["code"] == 499  # known paths keep tokens
+    assert client.delete(JOB_URL, query_string={"f": "json"}).json["error"]["code"] == 499  # so do known wrong methods
+    trigger = client.post("/arcgis/rest/services/createMission", data={"f": "json", "title": "t"}).json
+    assert trigger["error"]["code"] == 499
+
+
+def test_a_bad_unknown_paths_setting_is_a_clear_error(make_app) -> None:
+    from mockjobs.errors import MockjobsError
+
+    with pytest.raises(MockjobsError, match="AUTH_UNKNOWN_PATHS must be 499 or 404"):
+        make_app(AUTH_UNKNOWN_PATHS="403")

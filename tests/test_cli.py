@@ -22,6 +22,10 @@ SERVE_OPTIONS = (
     "--bundled",
     "--http-errors",
     "--reload-interval",
+    "--cors-origins",
+    "--tls",
+    "--certfile",
+    "--keyfile",
 )
 
 

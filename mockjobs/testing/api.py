@@ -409,6 +409,7 @@ class MockJobs:
         url: the server's root, ``http://127.0.0.1:PORT`` (no trailing slash).
         rest_url: ``url + CTX + "/rest"``: where an ArcGIS client points.
         context: the context path (``/arcgis``).
+        cert_path: the certificate to trust when the server serves HTTPS (``{"TLS": True}``), else None.
         clock: the server's :class:`MockClock`.
         app: the Flask app behind the server.
         service: the app's ``MockService`` (for what this API does not cover).
@@ -426,6 +427,7 @@ class MockJobs:
         self.app: Flask = instance.app
         self.service: MockService = instance.service
         self.url = server.url
+        self.cert_path = server.cert_path
         self.context = instance.context
         self.rest_url = f"{server.url}{instance.context}/rest"
         self.clock = MockClock(instance.service)

@@ -73,10 +73,12 @@ class MockjobsServer:
             server.stop()
 
     Attributes:
-        url: ``http://127.0.0.1:PORT`` (no trailing slash).
+        url: ``http://127.0.0.1:PORT`` (no trailing slash); ``https://`` with ``{"TLS": True}``.
         rest_url: ``url + CTX + "/rest"``, e.g. ``http://127.0.0.1:PORT/arcgis/rest``.
         context: the context path, e.g. ``/arcgis``.
         port: the bound port.
+        cert_path: with ``{"TLS": True}`` in the config, the self-signed certificate (PEM) to
+            trust, e.g. ``requests.get(url, verify=cert_path)``; None otherwise.
     """
 
     def __init__(
@@ -95,15 +97,24 @@ class MockjobsServer:
                 """Say nothing."""
 
         self._root = Path(state_root)
-        self._config = dict(config or {})
+        self._config = {str(k).upper(): v for k, v in (config or {}).items()}
+        self.cert_path: str | None = None
+        ssl_context: tuple[str, str] | None = None
+        if self._config.pop("TLS", False):  # HTTPS with a certificate made now (mockjobs.tls)
+            from mockjobs.tls import self_signed
+
+            cert = self_signed(self._root / "tls")
+            self.cert_path, ssl_context = str(cert.certfile), (str(cert.certfile), str(cert.keyfile))
         self._folders = tuple(folders)
         self._instances: dict[tuple[Path, ...], AppInstance] = {}
         self._lock = threading.Lock()
         self._active = self._instance(self._folders)
         self.context = self._active.context
-        self._server = make_server(host, 0, self._dispatch, threaded=True, request_handler=_QuietHandler)
+        self._server = make_server(
+            host, 0, self._dispatch, threaded=True, request_handler=_QuietHandler, ssl_context=ssl_context
+        )
         self.port: int = self._server.server_address[1]
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}"
         self.rest_url = f"{self.url}{self.context}/rest"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="mockjobs-server", daemon=True
