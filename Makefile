@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: venv serve test lint format bench wrk browser clean
+.PHONY: venv serve test lint format bench wrk browser redis clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
 
-test: $(STAMP) browser
+# Debian's redis-server: the tests start their own on a free loopback port (never a system one).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || test -x /usr/bin/redis-server || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) \
+	  || { echo "error: could not install redis-server (apt-get install redis-server)"; exit 1; }; }
+
+test: $(STAMP) browser redis
 	$(BIN)/ruff check mockjobs tests app.py
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
@@ -42,7 +48,7 @@ wrk:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
 	  || { echo "error: could not install wrk (apt-get install wrk)"; exit 1; }; }
 
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk redis
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

@@ -20,7 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLED": False,  # with SCENARIOS, also serve the bundled ones
     "CONTEXT": "/arcgis",
     "SPEED": 1.0,
-    "STATE": None,  # SQLite file; None: a temporary one per server
+    "STATE": None,  # SQLite file, short for STORE sqlite:///FILE; None: a temporary one per server
+    "STORE": None,  # sqlite:///PATH or redis://HOST:PORT/DB; None: see STATE
+    "JOURNAL_MAX": 100_000,  # request journal entries kept (the oldest go first)
     "HTTP_ERRORS": False,  # real HTTP statuses on ArcGIS errors instead of 200
     "AUTH": False,  # token security: generateToken, and a token on every other request under CTX
     "USER": "admin:admin",  # NAME:PASSWORD that generateToken accepts

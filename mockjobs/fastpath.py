@@ -3,7 +3,7 @@
 Clients poll `CTX/rest/jobs/<id>?f=json` far more than anything else. Such a GET needs no
 routing, no request object and no template: the document's bytes are cached per worker under
 (job, revision, position in its timeline, format), the job row and the clock come from the
-store's generation-checked cache, and the journal line is one write. Anything else (another
+store's change-checked cache, and the journal line is one write. Anything else (another
 format, a callback, a token, a POST, an unknown job) goes to the Flask app unchanged, so both
 paths answer the same bytes from the same function.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 from . import formats, timeline
 from .formats import Format
+from .heartbeat import Heartbeat
 from .scenarios import Scenario
 from .service import MockService
 from .timeline import Job, State
@@ -66,8 +67,11 @@ class DocumentCache:
 class FastPath:
     """WSGI middleware answering plain `GET CTX/rest/jobs/<id>?f=json|pjson` itself."""
 
-    def __init__(self, app: WsgiApp, service: MockService, docs: DocumentCache, context: str, indent: int) -> None:
+    def __init__(
+        self, app: WsgiApp, service: MockService, docs: DocumentCache, context: str, indent: int, heartbeat: Heartbeat
+    ) -> None:
         self.app = app
+        self.heartbeat = heartbeat
         self.service = service
         self.docs = docs
         self.prefix = context + "/rest/jobs/"
@@ -78,6 +82,7 @@ class FastPath:
         path = environ.get("PATH_INFO", "")
         if fmt is None or environ["REQUEST_METHOD"] != "GET" or not path.startswith(self.prefix):
             return self.app(environ, start_response)
+        self.heartbeat.ensure(environ)
         job_id = path[len(self.prefix) :]
         if not job_id or "/" in job_id:
             return self.app(environ, start_response)

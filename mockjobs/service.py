@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +16,10 @@ from . import timeline
 from .auth import Credentials, Tokens
 from .catalog import Registry
 from .clock import ClockState, TimeSource
-from .errors import BadRequest, Conflict, NotFound, Stale
-from .journal import Journal, poll_summary
+from .errors import BadRequest, Conflict, MockjobsError, NotFound, Stale
+from .journal import poll_summary
 from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_object, load_text, new_job_id
-from .store import Store
+from .store import Journal, Store
 from .timeline import Job, State
 
 log = logging.getLogger("mockjobs")
@@ -273,8 +274,8 @@ class MockService:
         entry.update((k, v) for k, v in note.items() if k != "now")
         try:
             self.journal.record(entry)
-        except OSError:
-            log.exception("could not write the request journal")
+        except (OSError, MockjobsError) as exc:
+            log.warning("could not write the request journal: %s", exc)
 
     def polls(self, job: Job, entries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Poll cadence of a job, from the journal (or from its entries, already read)."""
@@ -327,6 +328,9 @@ class MockService:
             "jobs": self.store.count_jobs(),
             "errors": [str(e) for e in cat.errors],
             "clock": self.clock(),
+            "store": self.store.url,
+            "journal": self.journal.stats(),
+            "servers": self.store.servers(time.time()),
         }
 
 
