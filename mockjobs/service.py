@@ -260,19 +260,19 @@ class MockService:
         """Journal one request under the context; note adds kind, jobId, status (and now, if known)."""
         if not self._journal_on:
             return
-        entry = {
-            "n": next(self._entries),
-            "real": self.real_ms(),
-            "time": note.get("now") or self.now(),
-            "method": method,
-            "path": path,
-            "query": _SECRETS.sub(r"\1=***", query),
-            "f": f,
-            "http": http,
-            "worker": os.getpid(),
-        }
-        entry.update((k, v) for k, v in note.items() if k != "now")
-        try:
+        try:  # a store that is down loses the entry, never the answer
+            entry = {
+                "n": next(self._entries),
+                "real": self.real_ms(),
+                "time": note.get("now") or self.now(),
+                "method": method,
+                "path": path,
+                "query": _SECRETS.sub(r"\1=***", query),
+                "f": f,
+                "http": http,
+                "worker": os.getpid(),
+            }
+            entry.update((k, v) for k, v in note.items() if k != "now")
             self.journal.record(entry)
         except (OSError, MockjobsError) as exc:
             log.warning("could not write the request journal: %s", exc)
