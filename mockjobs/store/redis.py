@@ -10,8 +10,12 @@ version keys (one MGET) stand still.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -30,55 +34,82 @@ F = TypeVar("F", bound=Callable[..., Any])
 _DOWN = (RedisConnectionError, RedisTimeoutError, redis.exceptions.BusyLoadingError)
 _TIMEOUT_S = 2.0  # socket timeouts: a Redis that is gone answers 503 within seconds, never hangs
 
-_ADD_JOB = """
+# Every change bumps a counter key and publishes on a channel of the same name (see _Changes).
+_BUMP = """
+local function bump(key)
+  redis.call('PUBLISH', key, redis.call('INCR', key))
+end
+"""
+_ADD_JOB = (
+    _BUMP
+    + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local seq = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'seq', seq, 'rev', 0, 'start', ARGV[3], 'cancel', ARGV[4])
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
-redis.call('INCR', KEYS[4])
+bump(KEYS[4])
 return seq
 """
-_UPDATE_JOB = """
+)
+_UPDATE_JOB = (
+    _BUMP
+    + """
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'rev')
 if not cur[1] or cur[1] ~= ARGV[1] then return -1 end
 if cur[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'start', ARGV[3], 'cancel', ARGV[4], 'rev', tonumber(ARGV[2]) + 1)
-redis.call('INCR', KEYS[2])
+bump(KEYS[2])
 return 1
 """
-_DELETE_JOB = """
+)
+_DELETE_JOB = (
+    _BUMP
+    + """
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('INCR', KEYS[3])
+bump(KEYS[3])
 return 1
 """
-_ADD_SCENARIO = """
+)
+_ADD_SCENARIO = (
+    _BUMP
+    + """
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
-redis.call('INCR', KEYS[4])
+bump(KEYS[4])
 return 1
 """
-_PUT_FAULT = """
+)
+_PUT_FAULT = (
+    _BUMP
+    + """
 if redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
 end
-redis.call('INCR', KEYS[4])
+bump(KEYS[4])
 """
-_DELETE_FAULT = """
+)
+_DELETE_FAULT = (
+    _BUMP
+    + """
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('INCR', KEYS[3])
+bump(KEYS[3])
 return 1
 """
-_RESET = """
+)
+_RESET = (
+    _BUMP
+    + """
 local prefix = ARGV[1]
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   redis.call('DEL', prefix .. 'job:' .. id)
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-redis.call('INCR', KEYS[5])
-redis.call('INCR', KEYS[6])
+bump(KEYS[5])
+bump(KEYS[6])
 """
+)
 _RECORD = """
 local id
 if ARGV[3] == '1' then
@@ -99,6 +130,97 @@ _CLEAR_JOURNAL = """
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', key) end
 redis.call('DEL', KEYS[1], KEYS[2])
 """
+
+
+class _Changes:
+    """This process's view of the change counters, kept fresh by Redis pub/sub instead of a round trip per read.
+
+    Each change INCRs a counter key and PUBLISHes on the channel of the same name. stamp()
+    first reads, without waiting, whatever messages have reached this process's subscriber
+    socket; only if one came (or this process wrote, or the subscription is not up) does it
+    read the counters again (one MGET). A change is in the socket before the writer's own
+    answer leaves Redis, so a read that follows a write, however far, sees it. One per
+    process and store URL, shared by the store objects of that process.
+    """
+
+    def __init__(self, client: redis.Redis, keys: tuple[str, str]) -> None:
+        self.client = client
+        self.keys = keys
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._pubsub: Any = None
+        self._dirty = True
+        self._counters = (0, 0)
+
+    def mark(self) -> None:
+        """This process wrote: read the counters again before the next cached read."""
+        self._dirty = True
+
+    def stamp(self, slots: tuple[int, ...]) -> tuple[int, ...]:
+        """The counters of slots, as fresh as the last message that reached this process."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked worker subscribes on its own connection
+                self._pid, self._pubsub, self._dirty = os.getpid(), None, True
+            if self._pubsub is None:
+                self._subscribe()
+            else:
+                self._drain()
+            if self._dirty:
+                self._counters = tuple(int(v or 0) for v in self.client.mget(self.keys))  # type: ignore[assignment]
+                self._dirty = self._pubsub is None  # without a subscription, every read asks again
+            return tuple(self._counters[s] for s in slots)
+
+    def _subscribe(self) -> None:
+        pubsub = self.client.pubsub()
+        try:
+            pubsub.subscribe(*self.keys)
+            confirmed, deadline = 0, time.monotonic() + _TIMEOUT_S
+            while confirmed < len(self.keys):  # subscribed before the counters are read: no change missed
+                message = pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
+                if message is None and time.monotonic() > deadline:
+                    raise RedisTimeoutError("no subscription confirmed")
+                if message is not None and message["type"] == "subscribe":
+                    confirmed += 1
+        except (redis.exceptions.RedisError, OSError):
+            with contextlib.suppress(Exception):
+                pubsub.close()
+            return
+        self._pubsub, self._dirty = pubsub, True
+
+    def _drain(self) -> None:
+        try:
+            while self._pubsub.get_message(timeout=0.0) is not None:
+                self._dirty = True  # a change, or a re-subscription after a reconnect (changes may be missed)
+        except (redis.exceptions.RedisError, OSError):
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+            self._pubsub, self._dirty = None, True
+
+
+_SHARED: dict[tuple[str, str], _Changes] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _changes_for(url: str, prefix: str, client: redis.Redis, keys: tuple[str, str]) -> _Changes:
+    """The one _Changes of this process for a Redis URL and key prefix."""
+    with _SHARED_LOCK:
+        found = _SHARED.get((url, prefix))
+        if found is None:
+            found = _SHARED[(url, prefix)] = _Changes(client, keys)
+        return found
+
+
+def _changing(method: F) -> F:
+    """method, a write: this process reads the change counters again before its next cached read."""
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._changes.mark()
+
+    return call  # type: ignore[return-value]
 
 
 def _guarded(method: F) -> F:
@@ -143,6 +265,7 @@ class RedisStore:
         )
         self._add_scenario, self._reset = c.register_script(_ADD_SCENARIO), c.register_script(_RESET)
         self._put_fault, self._delete_fault = c.register_script(_PUT_FAULT), c.register_script(_DELETE_FAULT)
+        self._changes = _changes_for(clean, self.prefix, self.client, self.k_gen)
         self._reads = ReadCache(self._stamp)
         self._sources: dict[str, tuple[str, str, str]] = {}
         self.journal = RedisJournal(self, journal_max)
@@ -155,9 +278,8 @@ class RedisStore:
         return f"{self.prefix}job:{job_id}"
 
     def _stamp(self, slots: tuple[int, ...]) -> tuple[int, ...]:
-        """The change counters of slots (one round trip)."""
-        values = self.client.mget([self.k_gen[s] for s in slots])
-        return tuple(int(v or 0) for v in values)
+        """The change counters of slots (no round trip while no change was published)."""
+        return self._changes.stamp(slots)
 
     @_guarded
     def ping(self) -> None:
@@ -190,6 +312,7 @@ class RedisStore:
         return job_from(doc)
 
     @_guarded
+    @_changing
     def add_job(self, job: Job) -> Job:
         """Insert a new job; Conflict if its id is taken."""
         keys = [self._job_key(job.job_id), self.k_order, self.k_seq, self.k_gen[ADDED]]
@@ -199,6 +322,7 @@ class RedisStore:
         return replace(job, seq=seq, rev=0)
 
     @_guarded
+    @_changing
     def seed_jobs(self, jobs: Iterable[Job]) -> None:
         """Insert the jobs whose ids are not taken yet (static jobs at start-up)."""
         pipe = self.client.pipeline(transaction=False)
@@ -234,6 +358,7 @@ class RedisStore:
         return int(self.client.zcard(self.k_order))
 
     @_guarded
+    @_changing
     def update_job(self, job: Job, *, start_ms: int | None = None, cancel_at: float | None = None) -> Job:
         """Move a job's start or cancel it, if nobody changed it since it was read (else Stale)."""
         new = replace(
@@ -251,6 +376,7 @@ class RedisStore:
         return new
 
     @_guarded
+    @_changing
     def delete_job(self, job_id: str) -> bool:
         """Remove a job; False if there was none."""
         keys = [self._job_key(job_id), self.k_order, self.k_gen[CHANGED]]
@@ -276,6 +402,7 @@ class RedisStore:
         return kept
 
     @_guarded
+    @_changing
     def add_scenario(self, name: str, version: str) -> None:
         """Register a scenario added through the API; Conflict if the name is taken."""
         keys = [self.k_added, self.k_added_order, self.k_added_seq, self.k_gen[CHANGED]]
@@ -308,6 +435,7 @@ class RedisStore:
         self.update_clock(lambda _: state)
 
     @_guarded
+    @_changing
     def update_clock(self, change: Callable[[ClockState], ClockState]) -> ClockState:
         """Apply change to the clock's state atomically (retried while another host changes it)."""
         result: list[ClockState] = []
@@ -317,6 +445,7 @@ class RedisStore:
             pipe.multi()
             pipe.set(self.k_clock, json.dumps([state.offset_ms, state.frozen_at]))
             pipe.incr(self.k_gen[CHANGED])
+            pipe.publish(self.k_gen[CHANGED], "1")
             result[:] = [state]
 
         self.client.transaction(apply, self.k_clock)
@@ -343,6 +472,7 @@ class RedisStore:
         self.client.delete(self.k_counters)
 
     @_guarded
+    @_changing
     def put_fault(self, fault_id: str, doc: dict[str, Any]) -> None:
         """Store (or replace) one fault, a JSON-able mapping, keeping creation order."""
         keys = [self.k_faults, self.k_fault_order, self.k_fault_seq, self.k_gen[CHANGED]]
@@ -358,17 +488,20 @@ class RedisStore:
         return [d for d in (self.client.hmget(self.k_faults, ids) if ids else []) if d is not None]
 
     @_guarded
+    @_changing
     def delete_fault(self, fault_id: str) -> bool:
         """Remove one fault; False if there was none."""
         keys = [self.k_faults, self.k_fault_order, self.k_gen[CHANGED]]
         return int(self._delete_fault(keys=keys, args=[fault_id])) == 1
 
     @_guarded
+    @_changing
     def clear_faults(self) -> None:
         """Remove every fault (reset)."""
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(self.k_faults, self.k_fault_order)
         pipe.incr(self.k_gen[CHANGED])
+        pipe.publish(self.k_gen[CHANGED], "1")
         pipe.execute()
 
     # ------------------------------------------------------------------ servers
@@ -397,6 +530,7 @@ class RedisStore:
     # ------------------------------------------------------------------ reset
 
     @_guarded
+    @_changing
     def reset(self, static_jobs: Iterable[Job]) -> None:
         """Drop every job and added scenario, put the static jobs back, real clock."""
         keys = [self.k_order, self.k_added, self.k_added_order, self.k_clock, *self.k_gen]
