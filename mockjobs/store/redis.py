@@ -138,8 +138,8 @@ class _Changes:
     Each change INCRs a counter key and PUBLISHes on the channel of the same name. stamp()
     first reads, without waiting, whatever messages have reached this process's subscriber
     socket; only if one came (or this process wrote, or the subscription is not up) does it
-    read the counters again (one MGET). A change is in the socket before the writer's own
-    answer leaves Redis, so a read that follows a write, however far, sees it. One per
+    read the counters again (one MGET). Redis writes the message to the subscribers in the
+    same pass of its event loop as the writer's answer, so a read that follows a write sees it. One per
     process and store URL, shared by the store objects of that process.
     """
 

@@ -442,7 +442,13 @@ class SqliteStore:
 
 
 class SqliteJournal:
-    """The request journal as a table: bounded (oldest rows go first), indexed by job."""
+    """The request journal as a table: bounded (oldest rows go first), indexed by job.
+
+    An entry is one INSERT (its own transaction); the rows that fell out of the newest
+    `limit` are deleted every `_TRIM_EVERY` entries, and reads never show them meanwhile.
+    """
+
+    _TRIM_EVERY = 64
 
     def __init__(self, store: SqliteStore, limit: int) -> None:
         self.store = weakref.proxy(store)  # no cycle: a dropped store closes its file at once
@@ -450,24 +456,37 @@ class SqliteJournal:
 
     def record(self, entry: dict[str, Any]) -> None:
         """Append one request, dropping the oldest beyond the bound."""
-        with self.store._tx() as db:
-            cur = db.execute("INSERT INTO journal (job_id, entry) VALUES (?, ?)", (entry.get("jobId"), compact(entry)))
-            newest = int(cur.lastrowid or 0)
-            dropped = db.execute("DELETE FROM journal WHERE id <= ?", (newest - self.limit,)).rowcount
-            if dropped > 0:
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('journal_dropped', ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
-                    (dropped,),
-                )
+        db = self.store._db()
+        cur = db.execute("INSERT INTO journal (job_id, entry) VALUES (?, ?)", (entry.get("jobId"), compact(entry)))
+        newest = int(cur.lastrowid or 0)
+        if newest % self._TRIM_EVERY == 0 and newest > self.limit:
+            with self.store._tx() as tx:
+                dropped = tx.execute("DELETE FROM journal WHERE id <= ?", (newest - self.limit,)).rowcount
+                if dropped > 0:
+                    tx.execute(
+                        "INSERT INTO meta (key, value) VALUES ('journal_dropped', ?)"
+                        " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+                        (dropped,),
+                    )
+
+    def _oldest_kept(self, db: sqlite3.Connection) -> int:
+        """The smallest id inside the bound (rows below it are waiting to be trimmed)."""
+        newest = db.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0]
+        return int(newest) - self.limit + 1
 
     def entries(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Every kept request (of one job, by its index, if given), oldest first."""
         db = self.store._db()
-        if job_id is None:
-            rows = db.execute("SELECT entry FROM journal ORDER BY id")
-        else:
-            rows = db.execute("SELECT entry FROM journal WHERE job_id = ? ORDER BY id", (job_id,))
+        db.execute("BEGIN")  # one snapshot for the bound and the rows
+        try:
+            oldest = self._oldest_kept(db)
+            if job_id is None:
+                rows = db.execute("SELECT entry FROM journal WHERE id >= ? ORDER BY id", (oldest,)).fetchall()
+            else:
+                query = "SELECT entry FROM journal WHERE job_id = ? AND id >= ? ORDER BY id"
+                rows = db.execute(query, (job_id, oldest)).fetchall()
+        finally:
+            db.execute("COMMIT")
         return [json.loads(r[0]) for r in rows]
 
     def clear(self) -> None:
@@ -478,9 +497,15 @@ class SqliteJournal:
     def stats(self) -> dict[str, int]:
         """Entries kept, the bound, and how many were dropped to keep it."""
         db = self.store._db()
-        kept = int(db.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
-        row = db.execute("SELECT value FROM meta WHERE key = 'journal_dropped'").fetchone()
-        return {"entries": kept, "max": self.limit, "dropped": int(row[0]) if row else 0}
+        db.execute("BEGIN")
+        try:
+            oldest = self._oldest_kept(db)
+            kept = int(db.execute("SELECT COUNT(*) FROM journal WHERE id >= ?", (oldest,)).fetchone()[0])
+            waiting = int(db.execute("SELECT COUNT(*) FROM journal WHERE id < ?", (oldest,)).fetchone()[0])
+            row = db.execute("SELECT value FROM meta WHERE key = 'journal_dropped'").fetchone()
+        finally:
+            db.execute("COMMIT")
+        return {"entries": kept, "max": self.limit, "dropped": (int(row[0]) if row else 0) + waiting}
 
     def close(self) -> None:
         """Nothing of its own to close (the store's connection is the journal's)."""
