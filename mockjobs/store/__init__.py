@@ -19,10 +19,8 @@ __all__ = ["JOURNAL_MAX", "Journal", "SqliteStore", "Store", "open_store", "stor
 
 
 def store_url(store: str | None, state: str | os.PathLike[str] | None) -> str | None:
-    """The store URL from the STORE and STATE settings (STATE FILE is short for sqlite:///FILE)."""
-    if store and state:
-        raise MockjobsError("give either a store URL or a state file, not both")
-    if state:
+    """The store URL from the STORE and STATE settings (STATE FILE is short for sqlite:///FILE; STORE wins)."""
+    if state and not store:
         return f"sqlite:///{Path(state).resolve()}"
     return str(store) if store else None
 
