@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,8 +45,10 @@ class Heartbeat:
             self.info = {"host": host, "port": port, "pid": self._pid, "version": __version__}
             self.server_id = f"{host}:{port}:{self._pid}"
             self.beat()
-            threading.Thread(target=self._run, args=(self._pid,), name="mockjobs-heartbeat", daemon=True).start()
-            atexit.register(self._leave, self._pid)
+            beat = threading.Thread(target=_run, args=(weakref.ref(self), self._pid), name="mockjobs-heartbeat")
+            beat.daemon = True
+            beat.start()
+            atexit.register(_leave, weakref.ref(self), self._pid)
 
     def beat(self) -> None:
         """Say once that this server is alive (a store that is down is retried at the next beat)."""
@@ -53,13 +56,28 @@ class Heartbeat:
             self.store.heartbeat(self.server_id, self.info, time.time())
         except MockjobsError as exc:
             log.warning("heartbeat: %s", exc)
+        except Exception as exc:  # a heartbeat never takes anything down (e.g. a store closed meanwhile)
+            log.debug("heartbeat failed: %r", exc)
 
-    def _run(self, pid: int) -> None:
-        while self._pid == pid:
-            time.sleep(self.interval_s)
-            self.beat()
 
-    def _leave(self, pid: int) -> None:
-        if os.getpid() == pid:
-            with contextlib.suppress(Exception):
-                self.store.forget_server(self.server_id)
+def _run(ref: weakref.ref[Heartbeat], pid: int) -> None:
+    """The beating thread: it ends with its process's heartbeat object (an app dropped, a fork)."""
+    while True:
+        heartbeat = ref()
+        if heartbeat is None or heartbeat._pid != pid:
+            return
+        interval = heartbeat.interval_s
+        del heartbeat
+        time.sleep(interval)
+        heartbeat = ref()
+        if heartbeat is not None:
+            heartbeat.beat()
+        del heartbeat
+
+
+def _leave(ref: weakref.ref[Heartbeat], pid: int) -> None:
+    """Leave the servers' list at a clean exit (else it drops out 30 s after the last beat)."""
+    heartbeat = ref()
+    if heartbeat is not None and os.getpid() == pid:
+        with contextlib.suppress(Exception):
+            heartbeat.store.forget_server(heartbeat.server_id)
