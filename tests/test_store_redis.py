@@ -51,3 +51,15 @@ def test_a_change_made_by_another_process_is_read_at_once(redis_url: str) -> Non
 def test_the_password_never_shows_in_the_store_url(redis_url: str) -> None:
     shown = open_store(redis_url.replace("redis://", "redis://:secret@") + "?prefix=other:").url
     assert "secret" not in shown and shown == redis_url
+
+
+def test_per_job_journal_streams_shrink_with_the_window(redis_url: str) -> None:
+    store = open_store(redis_url, journal_max=10)
+    for n in range(5):
+        store.journal.record({"n": n, "jobId": "old"})
+    for n in range(300):
+        store.journal.record({"n": n, "jobId": f"new{n % 3}"})
+    probe = redis.Redis.from_url(redis_url)
+    assert probe.xlen("mockjobs:journal:job:old") == 0  # emptied and removed by the random sweeps
+    assert store.journal.entries("old") == []
+    assert sum(probe.xlen(f"mockjobs:journal:job:new{i}") for i in range(3)) <= 10 + 3 * 10

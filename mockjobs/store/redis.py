@@ -118,11 +118,20 @@ else
   id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'e', ARGV[2])
 end
 redis.call('INCR', KEYS[2])
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
 if ARGV[4] == '1' then
   redis.call('XADD', KEYS[3], id, 'e', ARGV[2])
-  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-  redis.call('XTRIM', KEYS[3], 'MINID', first[1][1])
+  redis.call('XTRIM', KEYS[3], 'MINID', first)
   redis.call('SADD', KEYS[4], KEYS[3])
+end
+-- and one other job's stream, picked at random, loses what fell out of the window
+local other = redis.call('SRANDMEMBER', KEYS[4])
+if other and other ~= KEYS[3] then
+  redis.call('XTRIM', other, 'MINID', first)
+  if redis.call('XLEN', other) == 0 then
+    redis.call('DEL', other)
+    redis.call('SREM', KEYS[4], other)
+  end
 end
 return id
 """
