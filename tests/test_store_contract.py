@@ -33,11 +33,12 @@ def two(store_url: str) -> tuple[Store, Store]:
 
 def test_a_job_round_trips_with_its_values(two) -> None:
     a, _ = two
-    added = a.add_job(job(static=True, speed=2.5, created_ms=7, cancel_at=1.5))
+    added = a.add_job(job(static=True, speed=2.5, created_ms=7, cancel_at=1.5, pace="poll"))
     got = a.get_job("j1")
     assert got == added and added.seq > 0 and added.rev == 0
     assert dict(got.vars) == {"a": [1, {}]} and dict(got.params) == {"p": []}
-    assert (got.static, got.speed, got.created_ms, got.cancel_at) == (True, 2.5, 7, 1.5)
+    assert (got.static, got.speed, got.created_ms, got.cancel_at, got.pace) == (True, 2.5, 7, 1.5, "poll")
+    assert a.add_job(job("j2")).pace is None and a.get_job("j2").pace is None
 
 
 def test_a_write_through_one_store_is_read_by_the_other_despite_its_cache(two) -> None:
