@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MockjobsError
+from .limits import MAX_SPEED, MIN_SPEED
 
 DEFAULTS: dict[str, Any] = {
     "SCENARIOS": None,  # folders (list, or ':'-separated); None: the bundled scenarios
@@ -87,8 +88,8 @@ def settings(config: Mapping[str, Any] | None = None, environ: Mapping[str, str]
     context = "/" + str(out["CONTEXT"]).strip("/")
     out["CONTEXT"] = "" if context == "/" else context
     out["SPEED"] = float(out["SPEED"])
-    if out["SPEED"] <= 0:
-        raise MockjobsError(f"speed must be above 0, not {out['SPEED']}")
+    if not MIN_SPEED <= out["SPEED"] <= MAX_SPEED:
+        raise MockjobsError(f"speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, not {out['SPEED']}")
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
@@ -10,11 +11,13 @@ from werkzeug.exceptions import BadRequest as HttpBadRequest
 from . import openapi
 from .durations import format_ms, parse_ms
 from .errors import BadRequest, DurationError, NotFound, ScenarioErrors
+from .limits import MAX_LIMIT, MAX_OFFSET
 from .placeholders import Template
 from .scenarios import Event, Scenario
 from .service import MockService
 
 MAX_EPOCH_MS = 2**53  # the largest whole number a JSON client reads exactly
+_DIGITS = re.compile(r"[0-9]{1,20}")  # str.isdigit() also takes "²" and "①", which int() refuses
 
 bp = Blueprint("control", __name__, url_prefix="/__mock")
 dashboard_bp = Blueprint("dashboard", __name__)
@@ -210,21 +213,21 @@ def list_jobs() -> Response:
     """Every job with its current state (and poll summary unless ?polls=false)."""
     m = mock()
     polls = request.args.get("polls", "true").lower() not in ("0", "false", "no")
-    offset = _count_arg("offset", 0)
-    limit = _count_arg("limit", None)
+    offset = _count_arg("offset", 0, MAX_OFFSET)
+    limit = _count_arg("limit", None, MAX_LIMIT)
     out = m.summaries(m.store.jobs(offset or 0, limit), polls=polls)
     for entry in out:
         entry["url"] = job_url(entry["jobId"])
     return jsonify({"total": m.store.count_jobs(), "jobs": out})
 
 
-def _count_arg(name: str, default: int | None) -> int | None:
-    """A non-negative whole number from the query string."""
+def _count_arg(name: str, default: int | None, most: int) -> int | None:
+    """A whole number from 0 to most in the query string (ASCII digits only)."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
-        raise BadRequest(f"{name} must be a whole number >= 0, not {raw!r}")
+    if not _DIGITS.fullmatch(raw) or int(raw) > most:
+        raise BadRequest(f"{name} must be a whole number from 0 to {most}, not {raw[:40]!r}")
     return int(raw)
 
 
@@ -380,7 +383,9 @@ def dashboard() -> str:
 def _refresh() -> int | None:
     """Seconds between reloads of the dashboard (?refresh=N, 1 to 3600), or None."""
     raw = request.args.get("refresh", "")
-    return min(int(raw), 3600) if raw.isdigit() and int(raw) > 0 else None
+    if not _DIGITS.fullmatch(raw) or len(raw) > 6:
+        return None
+    return min(int(raw), 3600) or None
 
 
 @dashboard_bp.app_template_filter("seconds")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound
 from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
 from .journal import Journal
+from .limits import MAX_BODY_BYTES
 from .service import MockService
 from .store import SqliteStore
 
@@ -45,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
     app = Flask("mockjobs", template_folder=str(templates_dir()))
     app.config.update(cfg)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # a larger body is refused (413) before it is read
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
@@ -95,6 +99,13 @@ def _install_hooks(app: Flask, service: MockService) -> None:
         return response
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether exc says the disk (or a quota, or a file size limit) is full."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def _install_error_handlers(app: Flask) -> None:
     context = app.config["CONTEXT"]
 
@@ -129,11 +140,27 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[Response, int] | HTTPException:
+        if exc.code == 413:
+            exc.description = f"the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB), the limit"
         if under_context():
             return arcgis(exc.code or 500, exc.name, [exc.description] if exc.description else [])
         if request.path.startswith("/__mock"):
             return jsonify({"error": f"{exc.name}: {exc.description}"}), exc.code or 500
         return exc
+
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(OSError)
+    def storage_error(exc: Exception) -> Response | tuple[Response, int]:
+        if not disk_full(exc):
+            return unexpected(exc)
+        log.error("cannot write the state on %s %s: %s", request.method, request.path, exc)
+        message = (
+            f"the disk holding the mock's state is full ({exc}); nothing was changed."
+            " Free some space: the mock goes on by itself"
+        )
+        if under_context():
+            return arcgis(507, "Insufficient storage.", [message])
+        return jsonify({"error": message}), 507
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response | tuple[Response, int]:
