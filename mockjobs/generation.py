@@ -38,7 +38,7 @@ class Generation:
 
     def _open(self) -> None:
         """Map the file in this process (after a fork, a process opens its own lock)."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         if os.fstat(fd).st_size < _SIZE:
             os.ftruncate(fd, _SIZE)
         self._fd, self._pid = fd, os.getpid()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import statistics
 import threading
@@ -15,13 +16,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger("mockjobs")
+
 
 class Journal:
     """Requests seen by every worker of one server, newest last."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._fd: int | None = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -30,7 +33,7 @@ class Journal:
         """This process's journal file, opened on first use (after any fork)."""
         if self._fd is None or self._pid != os.getpid():
             name = f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-            self._fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            self._fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             self._pid = os.getpid()
         return self._fd
 
@@ -38,7 +41,10 @@ class Journal:
         """Append one request."""
         line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
         with self._lock:
-            os.write(self._file(), line)
+            try:
+                os.write(self._file(), line)
+            except OSError as exc:  # a full disk costs the journal its lines, never the request its answer
+                log.warning("journal: cannot record a request: %s", exc)
 
     def entries(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Every recorded request (of one job, if given), in the order they arrived."""

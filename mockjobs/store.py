@@ -136,6 +136,7 @@ class SqliteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # private; SQLite gives -wal and -shm its mode
         self._local = threading.local()
         self.generation = Generation(self.path.with_name(self.path.name + ".gen"))
         self._cache: dict[Any, tuple[tuple[int, ...], Any]] = {}
@@ -169,10 +170,11 @@ class SqliteStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite may have rolled back itself (a full disk); else never keep the lock
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
 
     def _stamp(self, slots: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(self.generation.value(s) for s in slots)
