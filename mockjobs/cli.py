@@ -59,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
         "--reload-interval", type=float, default=1.0, help="seconds between scans for scenario edits (0: off)"
     )
     serve.add_argument("--log-level", default="info", help="gunicorn log level (default info)")
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="the control API and dashboard need Authorization: Bearer TOKEN (or set MOCKJOBS_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--control-open",
+        action="store_true",
+        default=None,
+        help="bound beyond loopback, serve the control API without a token",
+    )
     serve.set_defaults(func=_serve)
 
     check = sub.add_parser("check", help="validate scenario files; exit 1 on errors")
@@ -183,17 +194,15 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
     import sqlite3
 
+    from .config import settings
     from .errors import MockjobsError
+    from .exposure import check_settings
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [mockjobs] %(message)s")
     for d in args.dirs:
         if not Path(d).exists():
             print(f"mockjobs: no such scenario folder: {d}", file=sys.stderr)
             return 2
-    busy = _port_in_use(args.host, args.port)
-    if busy:
-        print(f"mockjobs: {busy}", file=sys.stderr)
-        return 2
     tmp = None
     state = args.state
     if not state:
@@ -209,7 +218,22 @@ def _serve(args: argparse.Namespace) -> int:
         "AUTH": args.auth,
         "USER": args.user,
         "RELOAD_INTERVAL": args.reload_interval,
+        "HOST": args.host,
     }
+    if args.control_token is not None:
+        config["CONTROL_TOKEN"] = args.control_token
+    if args.control_open:
+        config["CONTROL_OPEN"] = True
+    try:  # the settings first: nothing is bound for a server that would refuse to start
+        check_settings(settings(config))
+        refusal = _port_in_use(args.host, args.port)
+    except MockjobsError as exc:
+        refusal = str(exc)
+    if refusal:
+        print(f"mockjobs: {refusal}", file=sys.stderr)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return 2
     master = os.getpid()
     try:
         try:

@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "PJSON_INDENT": 2,
     "JOURNAL": True,
     "TIME_SOURCE": None,  # an object with now_ms(); None: real time
+    "HOST": "127.0.0.1",  # the address the server is bound to: loopback, or else a control token is needed
+    "CONTROL_TOKEN": "",  # the token (Authorization: Bearer T) the control API and dashboard need
+    "CONTROL_OPEN": False,  # bound beyond loopback without a token, on purpose
 }
 
 

@@ -164,7 +164,7 @@ def scenario(name: str) -> Response:
 @bp.post("/scenarios")
 def add_scenario() -> tuple[Response, int]:
     """Add a scenario while serving: YAML text, or a JSON object; 409 if the name is taken."""
-    source: str | dict[str, Any] = body() if request.is_json else request.get_data(as_text=True)
+    source: str | dict[str, Any] = body() if request.is_json else request.get_data(as_text=True)  # or YAML
     if not source or (isinstance(source, str) and not source.strip()):
         raise BadRequest("send the scenario as YAML text or a JSON object")
     try:

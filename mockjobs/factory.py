@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, formats, views
+from . import control, exposure, formats, views
 from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg = settings(config)
     if not cfg["CONTEXT"]:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
+    exposure.check_settings(cfg)
     app = Flask("mockjobs", template_folder=str(templates_dir()))
     app.config.update(cfg)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # a larger body is refused (413) before it is read
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     service = MockService(cfg, store, registry, journal, cfg["TIME_SOURCE"] or RealTime())
     app.extensions["mockjobs"] = service
 
+    exposure.install(app)  # first: a refused request touches nothing
     app.register_blueprint(views.bp, url_prefix=cfg["CONTEXT"])
     app.register_blueprint(control.bp)
     app.register_blueprint(control.dashboard_bp)

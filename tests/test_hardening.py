@@ -74,10 +74,10 @@ def test_a_static_start_time_past_year_9999_fails_check_and_post_atomically(clie
     assert checked.returncode == 1
     assert f"far.yaml:4: jobs[0].startTime: must be epoch ms between 0 and {MAX_EPOCH_MS}" in checked.stdout
     for _ in range(2):  # refused, and nothing left registered: the second POST is refused the same way
-        r = client.post("/__mock/scenarios", data=text, content_type="text/plain")
+        r = client.post("/__mock/scenarios", data=text, content_type="application/yaml")
         assert r.status_code == 400 and "startTime" in r.json["error"]
     fixed = text.replace("100000000000000000000", str(MAX_EPOCH_MS))
-    assert client.post("/__mock/scenarios", data=fixed, content_type="text/plain").status_code == 201
+    assert client.post("/__mock/scenarios", data=fixed, content_type="application/yaml").status_code == 201
     assert client.get("/__mock/jobs/jfar").json["startTime"] == MAX_EPOCH_MS
 
 
@@ -110,7 +110,7 @@ def test_the_dashboard_ignores_a_unicode_refresh(client) -> None:
 @pytest.mark.parametrize(("char", "code"), [("\x07", "0007"), ("\x1b", "001B"), ("\x9b", "009B")])
 def test_control_characters_are_one_error_on_their_line(client, tmp_path: Path, char: str, code: str) -> None:
     text = f"name: ctl\njob:\n  type: x\ntimeline:\n  - at: 0\n    message: a{char}b\n"
-    r = client.post("/__mock/scenarios", data=text.encode(), content_type="text/plain; charset=utf-8")
+    r = client.post("/__mock/scenarios", data=text.encode(), content_type="application/yaml; charset=utf-8")
     assert r.status_code == 400
     assert r.json["errors"] == [
         f"<api>:6: YAML: the control character U+{code} at column 15 is not allowed;"
@@ -125,12 +125,12 @@ def test_control_characters_are_one_error_on_their_line(client, tmp_path: Path, 
 def test_a_hundred_thousand_events_are_refused_at_once_by_size(client) -> None:
     text = "name: big\njob: {type: x}\ntimeline:\n" + "".join(f"- {{at: {i}}}\n" for i in range(100_000))
     started = time.perf_counter()
-    r = client.post("/__mock/scenarios", data=text, content_type="text/plain")
+    r = client.post("/__mock/scenarios", data=text, content_type="application/yaml")
     assert r.status_code == 413
     assert f"larger than {MAX_BODY_BYTES} bytes" in r.json["error"]
     yaml_big = "name: big\njob: {type: x}\ntimeline:\n" + "".join(f"- {{at: {i}}}\n" for i in range(20_000))
     assert MAX_SCENARIO_BYTES < len(yaml_big) < MAX_BODY_BYTES
-    r = client.post("/__mock/scenarios", data=yaml_big, content_type="text/plain")
+    r = client.post("/__mock/scenarios", data=yaml_big, content_type="application/yaml")
     assert r.status_code == 400
     assert r.json["errors"] == [
         f"<api>:1: {len(yaml_big)} bytes; a scenario holds at most {MAX_SCENARIO_BYTES} (128 KiB)"
@@ -140,7 +140,7 @@ def test_a_hundred_thousand_events_are_refused_at_once_by_size(client) -> None:
 
 def test_too_many_events_name_the_limit_without_mentioning_aliases(client) -> None:
     text = "name: many\njob: {type: x}\ntimeline:\n" + "".join(f"- {{at: {i}}}\n" for i in range(MAX_EVENTS + 1))
-    r = client.post("/__mock/scenarios", data=text, content_type="text/plain")
+    r = client.post("/__mock/scenarios", data=text, content_type="application/yaml")
     assert r.status_code == 400
     assert r.json["errors"] == [f"<api>:3: timeline: more than {MAX_EVENTS} events, the limit of one story"]
     assert "alias" not in r.json["error"]

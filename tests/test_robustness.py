@@ -86,7 +86,7 @@ def test_reset_after_an_edit_keeps_static_jobs_replayable_by_every_worker(make_a
     folder = scenario_folder(tmp_path / "scn", {"fixed.yaml": STATIC})
     first = make_app(SCENARIOS=[str(folder)])
     (folder / "fixed.yaml").write_text(STATIC.replace("word: one", "word: two"))
-    first.test_client().post("/__mock/reset")  # rescans: the static job is bound to the new version
+    first.test_client().post("/__mock/reset", json={})  # rescans: the static job is bound to the new version
     second = make_app(SCENARIOS=[str(folder)])  # another worker on the same state...
     second.extensions["mockjobs"].registry._versions.clear()  # ...that never loaded that version itself
     doc = second.test_client().get("/arcgis/rest/jobs/jfixed?f=json").json
