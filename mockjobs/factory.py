@@ -146,8 +146,12 @@ def _install_error_handlers(app: Flask) -> None:
             exc.description = f"the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB), the limit"
         if under_context():
             return arcgis(exc.code or 500, exc.name, [exc.description] if exc.description else [])
-        if request.path.startswith("/__mock"):
-            return jsonify({"error": f"{exc.name}: {exc.description}"}), exc.code or 500
+        if request.path.startswith("/__mock") or request.path in exposure.DASHBOARD_PATHS:
+            response = jsonify({"error": f"{exc.name}: {exc.description}"})
+            allow = dict(exc.get_headers()).get("Allow")
+            if allow:  # a 405 says which methods the path takes
+                response.headers["Allow"] = allow
+            return response, exc.code or 500
         return exc
 
     @app.errorhandler(sqlite3.Error)

@@ -42,7 +42,7 @@ def check(*args: str) -> subprocess.CompletedProcess[str]:
 def test_a_speed_too_small_to_compute_with_is_refused(client, speed: float) -> None:
     r = client.post("/__mock/jobs", json={"scenario": "add-mission", "speed": speed})
     assert r.status_code == 400
-    assert r.json["error"].startswith("speed must be between 0.001 and 1e+06")
+    assert r.json["error"].startswith("speed: must be between 0.001 and 1e+06")
     assert client.get("/__mock/jobs").status_code == 200  # nothing was saved that breaks the list
     assert client.get("/").status_code == 200
 
