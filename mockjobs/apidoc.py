@@ -39,13 +39,25 @@ _EVERY_ROUTE = {"401": "Unauthorized", "403": "Forbidden", "500": "InternalError
 _EVERY_WRITE = {"413": "PayloadTooLarge", "415": "UnsupportedMediaType", "507": "InsufficientStorage"}
 
 
+# Durations as text, each form at most ~95 years (the server refuses more than 100): 90, 1.5, 250ms, 1h30m.
+_FORMS = [
+    r"\d{1,9}(\.\d{1,3})?",
+    r"\d{1,5}h(\d{1,7}m)?(\d{1,9}(\.\d{1,3})?s)?(\d{1,12}ms)?",
+    r"\d{1,7}m(\d{1,9}(\.\d{1,3})?s)?(\d{1,12}ms)?",
+    r"\d{1,9}(\.\d{1,3})?s(\d{1,12}ms)?",
+    r"\d{1,12}ms",
+]
+_TEXT = "|".join(f"^{form}$" for form in _FORMS)
+_SIGNED_TEXT = "|".join(f"^-?{form}$" for form in _FORMS)
+
+
 def _duration(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
     """How a Duration field looks in the document."""
     if not isinstance(field, control_schemas.Duration):
         return {}
     forms: list[dict[str, Any]] = [
         {"type": "number", **({} if field.allow_negative else {"minimum": 0}), "maximum": 3_155_760_000},
-        {"type": "string", "pattern": r"^[-+]?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?$|^[-+]?(\d+(\.\d+)?(h|m|s|ms))+$"},
+        {"type": "string", "pattern": _SIGNED_TEXT if field.allow_negative else _TEXT},
     ]
     if isinstance(field, control_schemas.AdvanceTarget):
         forms.insert(0, {"type": "string", "enum": ["next", "end"]})

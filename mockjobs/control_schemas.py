@@ -40,6 +40,17 @@ class Duration(fields.Field):
             raise ValidationError(str(exc)) from None
 
 
+class WholeNumber(fields.Integer):
+    """A JSON integer: 12, or 12.0 (JSON Schema counts it as one), never 12.5, "12" or true."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, float) and value.is_integer() and abs(value) <= 2**63:
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("must be a whole number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class AdvanceTarget(Duration):
     """Where to advance a job to: 'next', 'end', or an offset from its start (a duration)."""
 
@@ -108,8 +119,7 @@ class CreateJobRequest(_Request):
         validate=validate.Range(min=MIN_SPEED, max=MAX_SPEED, error="must be between {min:g} and {max:g}"),
         metadata={"description": "Scenario seconds per mock second; default the server's."},
     )
-    startTime = fields.Integer(
-        strict=True,
+    startTime = WholeNumber(
         validate=validate.Range(min=0, max=MAX_EPOCH_MS, error="must be epoch ms between {min} and {max} (year 9999)"),
         metadata={"description": "Epoch ms; default: now on the mock clock."},
     )
@@ -135,8 +145,7 @@ class ClockRequest(_Request):
     OPENAPI_EXTRA = {"minProperties": 1}  # what something() checks
 
     freeze = StrictBoolean(metadata={"description": "true stops the clock; false lets it run on from there."})
-    set = fields.Integer(
-        strict=True,
+    set = WholeNumber(
         validate=validate.Range(min=-MAX_CLOCK_MS, max=MAX_CLOCK_MS, error="must be epoch ms within +-2**53"),
         metadata={"description": "Show this epoch ms now."},
     )
