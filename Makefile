@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: venv serve test lint format bench wrk browser clean
+.PHONY: venv serve test lint format bench soak wrk browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ wrk:
 
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench $(ARGS)
+
+# A real server at 64 connections for a minute, a worker SIGKILLed mid-run; fails on a lost job or a 5xx.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(ARGS)
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache
