@@ -727,7 +727,10 @@ def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
     except RecursionError:
         raise ScenarioErrors([ScenarioError(file, 1, "", "values nested too deeply")]) from None
     except ValidationError as exc:
-        pairs = [(path, _suggest(path, _FRIENDLY.get(message, message))) for path, message in _flatten(exc.messages)]
+        pairs = [
+            (path, _unquoted(located.data, path, _suggest(path, _FRIENDLY.get(message, message))))
+            for path, message in _flatten(exc.messages)
+        ]
     except _Problems as exc:
         pairs = exc.problems
     errors = [
@@ -745,6 +748,22 @@ def _suggest(path: tuple[str | int, ...], message: str) -> str:
         return message
     close = did_you_mean(path[-1], message[len(prefix) :].split(", "))
     return f"unknown key ({close}); allowed here: {message[len(prefix) :]}" if close else message
+
+
+def _unquoted(data: Any, path: tuple[str | int, ...], message: str) -> str:
+    """A hint when text was read as a mapping because it starts with an unquoted {placeholder}."""
+    if not message.startswith("must be text"):
+        return message
+    value = data
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return message
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value.values())) is None:
+        shown = "{" + str(next(iter(value))) + "}"
+        return f'{message}; {shown} was read as a mapping: quote text that starts with a placeholder, "{shown}"'
+    return message
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

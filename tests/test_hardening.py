@@ -330,3 +330,12 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     assert r.stderr.splitlines() == [
         f"mockjobs: port {port} on 127.0.0.1 is already in use (another server?); stop it, or pick --port N (0: any)"
     ]
+
+
+def test_a_lone_unquoted_placeholder_says_to_quote_it(tmp_path: Path) -> None:
+    text = "job: {type: x}\ntimeline:\n  - at: 0\n    message: {jobId}\n"
+    folder = scenario_folder(tmp_path / "scn", {"lone.yaml": text})
+    assert check(str(folder)).stdout.splitlines() == [
+        f"{folder / 'lone.yaml'}:4: timeline[0].message: must be text; {{jobId}} was read as a mapping:"
+        ' quote text that starts with a placeholder, "{jobId}"'
+    ]
