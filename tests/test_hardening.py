@@ -339,3 +339,23 @@ def test_a_lone_unquoted_placeholder_says_to_quote_it(tmp_path: Path) -> None:
         f"{folder / 'lone.yaml'}:4: timeline[0].message: must be text; {{jobId}} was read as a mapping:"
         ' quote text that starts with a placeholder, "{jobId}"'
     ]
+
+
+@pytest.mark.parametrize("speed", [0.3, 1 / 3, 0.001, 7, 2.5, 1e6])
+def test_each_event_shows_exactly_at_its_next_event_time(client, speed: float) -> None:
+    client.post("/__mock/clock", json={"freeze": True, "set": 1_700_000_000_000})
+    job = client.post("/__mock/jobs", json={"scenario": "add-mission", "speed": speed}).json["jobId"]
+    seen = 0
+    state = client.get(f"/__mock/jobs/{job}").json
+    while state["nextEventTime"] is not None and seen < 30:
+        at, when = state["nextEventAt"], state["nextEventTime"]
+        client.post("/__mock/clock", json={"set": when - 1})
+        before = client.get(f"/__mock/jobs/{job}").json
+        assert before["elapsed"] < at and before["nextEventAt"] == at  # not yet, a millisecond before
+        client.post("/__mock/clock", json={"set": when})
+        state = client.get(f"/__mock/jobs/{job}").json
+        assert state["elapsed"] >= at and state["nextEventAt"] != at  # shown at that very millisecond
+        seen += 1
+    assert seen >= 1 and state["status"] == "COMPLETED"  # at 1e6 several events share a millisecond
+    doc = client.get(f"/arcgis/rest/jobs/{job}?f=json").json
+    assert doc["endTime"] <= client.get("/__mock/clock").json["now"]  # never after the event shows
