@@ -31,7 +31,8 @@ def control_api(live: Server) -> schemathesis.BaseSchema:
 
 def test_control_api_honours_its_document(control_api: schemathesis.BaseSchema) -> None:
     operations = [result.ok() for result in control_api.get_all_operations()]
-    assert len(operations) >= 18
+    labels = sorted(op.label for op in operations)
+    assert len(operations) >= 17, " ".join(labels)  # all 18 but the document's own URL
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -12,6 +13,7 @@ from mockjobs.errors import ScenarioErrors
 from mockjobs.scenarios import Scenario, load_object, load_text
 
 FILE = "fuzz.yaml"
+LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
 VALID = """\
 name: fuzz
 job: {type: fuzzJob, totalSteps: 3}
@@ -113,7 +115,7 @@ def check(text: str) -> None:
         assert exc.errors
         for error in exc.errors:
             assert error.file == FILE
-            assert 1 <= error.line <= text.count("\n") + 1, str(error)
+            assert 1 <= error.line <= len(LINE_BREAKS.split(text)), str(error)
             assert str(error).startswith(f"{FILE}:{error.line}: ") and "\n" not in str(error)
         return
     assert isinstance(loaded, Scenario)
