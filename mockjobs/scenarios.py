@@ -701,6 +701,22 @@ def field_path(path: tuple[str | int, ...]) -> str:
 
 def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
     """Validate one scenario's YAML text; raises ScenarioErrors naming file:line: field."""
+    try:
+        return _load_text(text, file, stem)
+    except ScenarioErrors as exc:
+        last = len(_LINE_BREAKS.split(text))  # an empty document after "---" is marked past the end
+        if all(1 <= e.line <= last for e in exc.errors):
+            raise
+        raise ScenarioErrors(
+            [ScenarioError(e.file, max(1, min(e.line, last)), e.field, e.message) for e in exc.errors]
+        ) from None
+
+
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def _load_text(text: str, file: str, stem: str | None) -> Scenario:
+    """load_text(), its lines as the parser marks them."""
     stem = stem if stem is not None else Path(file).stem
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_SCENARIO_BYTES:

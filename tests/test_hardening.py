@@ -359,3 +359,10 @@ def test_each_event_shows_exactly_at_its_next_event_time(client, speed: float) -
     assert seen >= 1 and state["status"] == "COMPLETED"  # at 1e6 several events share a millisecond
     doc = client.get(f"/arcgis/rest/jobs/{job}?f=json").json
     assert doc["endTime"] <= client.get("/__mock/clock").json["now"]  # never after the event shows
+
+
+def test_an_empty_document_is_reported_on_a_line_of_the_file(tmp_path: Path) -> None:
+    folder = scenario_folder(tmp_path / "scn", {"empty.yaml": "---"})  # found by hypothesis: line 2 of a 1-line file
+    assert check(str(folder)).stdout.splitlines() == [
+        f"{folder / 'empty.yaml'}:1: a scenario is a mapping (job:, timeline:, ...); this file is empty"
+    ]
