@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: venv serve test lint format bench wrk browser redis clean node clients clients-js clients-arcgis
+.PHONY: venv serve test lint format bench soak wrk browser redis clean node clients clients-js clients-arcgis
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ wrk:
 
 bench: $(STAMP) wrk redis
 	$(BIN)/python -m bench $(ARGS)
+
+# A real server at 64 connections for a minute, a worker SIGKILLed mid-run; fails on a lost job or a 5xx.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(ARGS)
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache $(JS_CLIENTS)/node_modules

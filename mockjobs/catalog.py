@@ -146,13 +146,21 @@ class Registry:
             self.catalog = self._build(missing)
             return True
 
+    def _order(self, path: Path) -> tuple[int, Path]:
+        """Where path comes: its folder's place in the list, then the path."""
+        for i, folder in enumerate(self.folders):
+            if path == folder or folder in path.parents:
+                return i, path
+        return len(self.folders), path
+
     def _build(self, errors: list[ScenarioError]) -> Catalog:
         """Cross-file rules: unique names, unique static job ids, unique triggers."""
         errors = list(errors)
         scenarios: dict[str, Scenario] = {}
+        paths: dict[str, Path] = {}
         triggers: dict[tuple[str, str], str] = {}
         job_ids: dict[str, str] = {}
-        for path in sorted(self._files):
+        for path in sorted(self._files, key=self._order):  # folder order: a clash is reported on the later folder
             state = self._files[path]
             errors.extend(state.errors)
             sc = state.good
@@ -161,11 +169,15 @@ class Registry:
             label = sc.source.file
             clash = None
             if sc.name in scenarios:
+                other_file = scenarios[sc.name].source.file
+                bundled = str(self.folders[min(self._order(paths[sc.name])[0], len(self.folders) - 1)]) in self.labels
                 clash = ScenarioError(
                     label,
                     sc.lines.get(("name",), 1),
                     "name",
-                    f"duplicate scenario name {sc.name!r} (also in {scenarios[sc.name].source.file})",
+                    f"{sc.name!r} is the name of a bundled scenario ({other_file}); give yours another name"
+                    if bundled
+                    else f"duplicate scenario name {sc.name!r} (also in {other_file})",
                 )
             elif sc.trigger and (sc.trigger.method, sc.trigger.path) in triggers:
                 other = triggers[(sc.trigger.method, sc.trigger.path)]
@@ -190,6 +202,7 @@ class Registry:
                 log.warning("scenario error: %s", clash)
                 continue
             scenarios[sc.name] = sc
+            paths[sc.name] = path
             if sc.trigger:
                 triggers[(sc.trigger.method, sc.trigger.path)] = sc.name
             for sj in sc.jobs:

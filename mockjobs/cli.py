@@ -83,10 +83,25 @@ def _parser() -> argparse.ArgumentParser:
         help=f"seconds between scans for scenario edits (default {d['RELOAD_INTERVAL']:g}; 0: off)",
     )
     serve.add_argument("--log-level", default="info", help="gunicorn log level (default info)")
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="the control API and dashboard need Authorization: Bearer TOKEN (or set MOCKJOBS_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--control-open",
+        action="store_true",
+        default=None,
+        help="bound beyond loopback, serve the control API without a token",
+    )
     serve.set_defaults(func=_serve)
 
     check = sub.add_parser("check", help="validate scenario files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    check.add_argument("--strict", action="store_true", help="warnings (e.g. events out of order) are errors too")
+    check.add_argument(
+        "--bundled", action="store_true", help="check beside the bundled scenarios, as the pytest fixture serves them"
+    )
     check.set_defaults(func=_check)
 
     record = sub.add_parser("record", help="poll a real job until it ends; write a scenario that replays it")
@@ -173,6 +188,7 @@ def _check(args: argparse.Namespace) -> int:
     import logging
 
     from .catalog import Registry
+    from .config import bundled_scenarios
 
     logging.getLogger("mockjobs").addHandler(logging.NullHandler())
     logging.getLogger("mockjobs").propagate = False
@@ -180,12 +196,19 @@ def _check(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     for p in missing:
         print(f"{p}: no such file or folder", file=sys.stderr)
-    registry = Registry([Path(p) for p in args.paths if Path(p).exists()], store=None)
+    folders = [Path(p) for p in args.paths if Path(p).exists()]
+    bundled = bundled_scenarios().resolve()
+    if args.bundled:
+        folders = [bundled, *(f for f in folders if f.resolve() != bundled)]
+    registry = Registry(folders, store=None, labels={str(bundled): "scenarios"} if args.bundled else None)
     cat = registry.catalog
     for err in cat.errors:
         print(err)
+    warnings = [w for sc in cat.scenarios.values() for w in sc.warnings]
+    for warning in sorted(warnings, key=lambda w: (w.file, w.line)):
+        print(f"{warning}" if args.strict else f"warning: {warning}")
     names = ", ".join(sorted(cat.scenarios)) or "none"
-    bad = len(cat.errors) + len(missing)
+    bad = len(cat.errors) + len(missing) + (len(warnings) if args.strict else 0)
     summary = f"{len(cat.scenarios)} scenario(s) in {cat.files} file(s): {names}"
     print(("ok: " if not bad else f"{bad} error(s); ") + summary, file=sys.stderr if bad else sys.stdout)
     return 1 if bad else 0
@@ -195,8 +218,9 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
     import sqlite3
 
-    from .config import from_environment
+    from .config import from_environment, settings
     from .errors import MockjobsError
+    from .exposure import check_settings
     from .store import store_url
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [mockjobs] %(message)s")
@@ -222,12 +246,19 @@ def _serve(args: argparse.Namespace) -> int:
         "USER": args.user,
         "RELOAD_INTERVAL": args.reload_interval,
         "CORS_ORIGINS": args.cors_origins,
+        "HOST": args.host,
+        "CONTROL_TOKEN": args.control_token,
+        "CONTROL_OPEN": args.control_open,
     }
     config: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
-    try:
+    try:  # the settings first: nothing is bound or made for a server that would refuse to start
         environment = from_environment()
+        check_settings(settings(config))
+        refusal = _port_in_use(args.host, args.port)
     except MockjobsError as exc:
-        print(f"mockjobs: {exc}", file=sys.stderr)
+        refusal = str(exc)
+    if refusal:
+        print(f"mockjobs: {refusal}", file=sys.stderr)
         return 2
     temporary_store = "STORE" not in config and not environment.keys() & {"STORE", "STATE"}
     tmp = tempfile.mkdtemp(prefix="mockjobs-") if temporary_store or args.tls else None
@@ -256,6 +287,29 @@ def _serve(args: argparse.Namespace) -> int:
         if tmp and os.getpid() == master:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def _port_in_use(host: str, port: int) -> str:
+    """Why host:port cannot be bound (in use, or no such address), or '' when it can."""
+    import errno
+    import socket
+
+    if port == 0:
+        return ""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot bind to {host}: {exc.strerror or exc}"
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use (another server?); stop it, or pick --port N (0: any)"
+            return f"cannot bind to {host}:{port}: {exc.strerror or exc}"
+    return ""
 
 
 try:

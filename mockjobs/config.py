@@ -17,6 +17,7 @@ from typing import Any
 from flask import Config
 
 from .errors import MockjobsError
+from .limits import MAX_SPEED, MIN_SPEED
 
 DEFAULTS: dict[str, Any] = {
     "SCENARIOS": None,  # folders (list, or ':'-separated); None: the bundled scenarios
@@ -38,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "PJSON_INDENT": 2,
     "JOURNAL": True,
     "TIME_SOURCE": None,  # an object with now_ms(); None: real time
+    "HOST": "127.0.0.1",  # the address the server is bound to: loopback, or else a control token is needed
+    "CONTROL_TOKEN": "",  # the token (Authorization: Bearer T) the control API and dashboard need
+    "CONTROL_OPEN": False,  # bound beyond loopback without a token, on purpose
 }
 
 
@@ -105,8 +109,8 @@ def settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     context = "/" + str(out["CONTEXT"]).strip("/")
     out["CONTEXT"] = "" if context == "/" else context
     out["SPEED"] = float(out["SPEED"])
-    if out["SPEED"] <= 0:
-        raise MockjobsError(f"speed must be above 0, not {out['SPEED']}")
+    if not MIN_SPEED <= out["SPEED"] <= MAX_SPEED:
+        raise MockjobsError(f"speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, not {out['SPEED']}")
     if int(out["JOURNAL_MAX"]) < 1:
         raise MockjobsError(f"the journal bound must be at least 1, not {out['JOURNAL_MAX']}")
     return out

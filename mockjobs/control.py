@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from marshmallow import EXCLUDE, Schema
 from werkzeug.exceptions import BadRequest as HttpBadRequest
 
-from . import openapi, pages, picture
-from .durations import format_ms, parse_ms
-from .errors import BadRequest, DurationError, NotFound, ScenarioErrors
+from . import apidoc, pages, picture
+from . import control_schemas as cs
+from .durations import format_ms
+from .errors import BadRequest, NotFound, ScenarioErrors
 from .placeholders import Template
 from .scenarios import Event, Scenario
 from .service import MockService
 
-MAX_EPOCH_MS = 2**53  # the largest whole number a JSON client reads exactly
+_DIGITS = re.compile(r"[0-9]{1,20}")  # str.isdigit() also takes "²" and "①", which int() refuses
 
 bp = Blueprint("control", __name__, url_prefix="/__mock")
 dashboard_bp = Blueprint("dashboard", __name__)
@@ -25,8 +28,8 @@ def mock() -> MockService:
     return current_app.extensions["mockjobs"]
 
 
-def body() -> dict[str, Any]:
-    """The request's JSON object (empty when there is no body)."""
+def body() -> Any:
+    """The request's JSON value ({} when there is no body); BadRequest unless an object."""
     if not request.get_data():
         return {}
     data = request.get_json(silent=True)
@@ -35,27 +38,9 @@ def body() -> dict[str, Any]:
     return data
 
 
-def _duration(value: Any, what: str, *, allow_negative: bool = False) -> float:
-    """A duration of the body or query; BadRequest naming what."""
-    try:
-        return parse_ms(value, allow_negative=allow_negative)
-    except DurationError as exc:
-        raise BadRequest(f"{what}: {exc}") from None
-
-
-def _epoch_ms(value: Any, what: str) -> int | None:
-    """An instant in epoch ms (or None when absent); BadRequest unless a whole number in range."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_EPOCH_MS:
-        raise BadRequest(f"'{what}' must be epoch milliseconds (a whole number within +-2**53)")
-    return value
-
-
-def _only(data: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise BadRequest(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+def answer(schema: type[Schema], value: Any, status: int = 200) -> tuple[Response, int]:
+    """value shaped by schema, as JSON."""
+    return jsonify(schema().dump(value)), status
 
 
 def job_url(job_id: str) -> str:
@@ -67,9 +52,16 @@ def job_url(job_id: str) -> str:
 
 
 @bp.get("/health")
-def health() -> Response:
-    """Status, counts and scenario load errors."""
-    return jsonify(mock().health())
+def health() -> tuple[Response, int]:
+    """Status, counts and scenario load errors.
+    ---
+    get:
+      summary: Status, counts and scenario load errors
+      operationId: health
+      responses:
+        200: {description: Health., content: {application/json: {schema: HealthAnswer}}}
+    """
+    return answer(cs.HealthAnswer, mock().health())
 
 
 def _template_text(value: Any) -> Any:
@@ -146,31 +138,61 @@ def scenario_detail(sc: Scenario) -> dict[str, Any]:
 
 
 @bp.get("/scenarios")
-def scenarios() -> Response:
-    """Every scenario."""
-    return jsonify({"scenarios": [scenario_summary(s) for s in mock().registry.all()]})
+def scenarios() -> tuple[Response, int]:
+    """Every scenario.
+    ---
+    get:
+      summary: Every scenario
+      operationId: listScenarios
+      responses:
+        200: {description: Scenarios., content: {application/json: {schema: ScenarioList}}}
+    """
+    return answer(cs.ScenarioList, {"scenarios": [scenario_summary(s) for s in mock().registry.all()]})
 
 
 @bp.get("/scenarios/<name>")
-def scenario(name: str) -> Response:
-    """One scenario, normalised; 404 if unknown."""
+def scenario(name: str) -> tuple[Response, int]:
+    """One scenario, normalised; 404 if unknown.
+    ---
+    get:
+      summary: One scenario, normalised
+      operationId: getScenario
+      responses:
+        200: {description: The scenario., content: {application/json: {schema: ScenarioDetail}}}
+        404: NotFound
+    """
     sc = mock().registry.get(name)
     if sc is None:
         raise NotFound(f"no scenario {name!r}")
-    return jsonify(scenario_detail(sc))
+    return answer(cs.ScenarioDetail, scenario_detail(sc))
 
 
 @bp.post("/scenarios")
 def add_scenario() -> tuple[Response, int]:
-    """Add a scenario while serving: YAML text, or a JSON object; 409 if the name is taken."""
-    source: str | dict[str, Any] = body() if request.is_json else request.get_data(as_text=True)
+    """Add a scenario while serving: YAML text, or a JSON object; 409 if the name is taken.
+    ---
+    post:
+      summary: Add a scenario while serving (YAML text or a JSON object); its static jobs start
+      operationId: addScenario
+      requestBody:
+        required: true
+        description: At most 128 KiB as YAML, 2000 events per story.
+        content:
+          application/json: {schema: ScenarioRequest}
+          application/yaml: {schema: {type: string, maxLength: 131072}}
+      responses:
+        201: {description: Added., content: {application/json: {schema: ScenarioSummary}}}
+        400: BadRequest
+        409: Conflict
+    """
+    source: str | dict[str, Any] = body() if request.is_json else request.get_data(as_text=True)  # or YAML
     if not source or (isinstance(source, str) and not source.strip()):
         raise BadRequest("send the scenario as YAML text or a JSON object")
     try:
         sc = mock().add_scenario(source, "<api>")
     except ScenarioErrors as exc:
-        return jsonify({"error": str(exc), "errors": [str(e) for e in exc.errors]}), 400
-    return jsonify(scenario_summary(sc)), 201
+        return answer(cs.ErrorAnswer, {"error": str(exc), "errors": [str(e) for e in exc.errors]}, 400)
+    return answer(cs.ScenarioSummary, scenario_summary(sc), 201)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -178,33 +200,27 @@ def add_scenario() -> tuple[Response, int]:
 
 @bp.post("/jobs")
 def create_job() -> tuple[Response, int]:
-    """Start a job of a scenario: 201, or 400/404/409."""
-    data = body()
-    _only(data, {"scenario", "jobId", "vars", "params", "speed", "startTime", "pace"})
-    name = data.get("scenario")
-    if not isinstance(name, str) or not name:
-        raise BadRequest("'scenario' (a scenario name) is required")
-    for key in ("vars", "params"):
-        if key in data and not isinstance(data[key], dict):
-            raise BadRequest(f"'{key}' must be an object")
-    job_id = data.get("jobId")
-    if job_id is not None and not isinstance(job_id, str):
-        raise BadRequest("'jobId' must be a string")
-    speed = data.get("speed")
-    if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
-        raise BadRequest("'speed' must be a number")
-    start = _epoch_ms(data.get("startTime"), "startTime")
-    pace = data.get("pace")
-    if pace is not None and not isinstance(pace, str):
-        raise BadRequest("'pace' must be 'clock' or 'poll'")
+    """Start a job of a scenario: 201, or 400/404/409.
+    ---
+    post:
+      summary: Start a job of a scenario
+      operationId: createJob
+      requestBody: {required: true, content: {application/json: {schema: CreateJobRequest}}}
+      responses:
+        201: {description: Started., content: {application/json: {schema: JobCreated}}}
+        400: BadRequest
+        404: NotFound
+        409: Conflict
+    """
+    data = cs.load(cs.CreateJobRequest(), body())
     job = mock().create(
-        name,
-        job_id=job_id,
+        data["scenario"],
+        job_id=data.get("jobId"),
         vars=data.get("vars"),
         params=data.get("params"),
-        speed=speed,
-        start_time=start,
-        pace=pace,
+        speed=data.get("speed"),
+        start_time=data.get("startTime"),
+        pace=data.get("pace"),
     )
     out = {
         "jobId": job.job_id,
@@ -213,130 +229,202 @@ def create_job() -> tuple[Response, int]:
         "startTime": job.start_ms,
         "speed": job.speed,
     }
-    return jsonify(out), 201
+    return answer(cs.JobCreated, out, 201)
 
 
 @bp.get("/jobs")
-def list_jobs() -> Response:
-    """Every job with its current state (and poll summary unless ?polls=false)."""
+def list_jobs() -> tuple[Response, int]:
+    """Every job with its current state (and poll summary unless ?polls=false).
+    ---
+    get:
+      summary: Every job with its current state, next event and poll summary
+      operationId: listJobs
+      parameters: [{in: query, schema: JobsQuery}]
+      responses:
+        200: {description: Jobs in creation order., content: {application/json: {schema: JobList}}}
+        400: BadRequest
+    """
     m = mock()
-    polls = request.args.get("polls", "true").lower() not in ("0", "false", "no")
-    offset = _count_arg("offset", 0)
-    limit = _count_arg("limit", None)
-    out = m.summaries(m.store.jobs(offset or 0, limit), polls=polls)
+    query = cs.load(cs.JobsQuery(unknown=EXCLUDE), request.args)
+    polls = query["polls"].lower() not in ("0", "false", "no")
+    out = m.summaries(m.store.jobs(query["offset"], query.get("limit")), polls=polls)
     for entry in out:
         entry["url"] = job_url(entry["jobId"])
-    return jsonify({"total": m.store.count_jobs(), "jobs": out})
-
-
-def _count_arg(name: str, default: int | None) -> int | None:
-    """A non-negative whole number from the query string."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise BadRequest(f"{name} must be a whole number >= 0, not {raw!r}")
-    return int(raw)
+    return answer(cs.JobList, {"total": m.store.count_jobs(), "jobs": out})
 
 
 @bp.get("/jobs/<job_id>")
-def get_job(job_id: str) -> Response:
-    """One job with its current state."""
+def get_job(job_id: str) -> tuple[Response, int]:
+    """One job with its current state.
+    ---
+    get:
+      summary: One job with its current state
+      operationId: getJob
+      responses:
+        200: {description: The job., content: {application/json: {schema: JobSummary}}}
+        404: NotFound
+    """
     m = mock()
     out = m.summary(m.get(job_id))
     out["url"] = job_url(job_id)
-    return jsonify(out)
+    return answer(cs.JobSummary, out)
 
 
 @bp.delete("/jobs/<job_id>")
-def delete_job(job_id: str) -> Response:
-    """Remove a job."""
+def delete_job(job_id: str) -> tuple[Response, int]:
+    """Remove a job.
+    ---
+    delete:
+      summary: Remove a job
+      operationId: deleteJob
+      responses:
+        200: {description: Removed., content: {application/json: {schema: Deleted}}}
+        404: NotFound
+    """
     mock().delete(job_id)
-    return jsonify({"deleted": job_id})
+    return answer(cs.Deleted, {"deleted": job_id})
 
 
 @bp.get("/jobs/<job_id>/at")
-def job_at(job_id: str) -> Response:
-    """The job document at ?t= (elapsed scenario time)."""
+def job_at(job_id: str) -> tuple[Response, int]:
+    """The job document at ?t= (elapsed scenario time).
+    ---
+    get:
+      summary: The job document at an elapsed scenario time (scrubbing; changes nothing)
+      operationId: jobAt
+      parameters: [{in: query, schema: AtQuery}]
+      responses:
+        200: {description: The document., content: {application/json: {schema: JobDocument}}}
+        400: BadRequest
+        404: NotFound
+    """
     m = mock()
     job = m.get(job_id)
     if "t" not in request.args:
         raise BadRequest("give the elapsed scenario time as ?t=12s")
-    return jsonify(m.at(job, _duration(request.args["t"], "t")))
+    query = cs.load(cs.AtQuery(unknown=EXCLUDE), request.args)
+    return answer(cs.JobDocument, m.at(job, query["t"]))
 
 
 @bp.post("/jobs/<job_id>/advance")
-def advance_job(job_id: str) -> Response:
-    """Move one job forward: {by: duration} or {to: next|end|offset}."""
-    data = body()
-    _only(data, {"by", "to"})
-    if ("by" in data) == ("to" in data):
-        raise BadRequest("give exactly one of 'by' (a duration) or 'to' ('next', 'end' or an offset)")
+def advance_job(job_id: str) -> tuple[Response, int]:
+    """Move one job forward: {by: duration} or {to: next|end|offset}.
+    ---
+    post:
+      summary: Move one job forward in its scenario time (no other job moves)
+      operationId: advanceJob
+      requestBody: {required: true, content: {application/json: {schema: AdvanceRequest}}}
+      responses:
+        200: {description: The job after the move., content: {application/json: {schema: JobSummary}}}
+        400: BadRequest
+        404: NotFound
+    """
+    data = cs.load(cs.AdvanceRequest(), body())
     m = mock()
-    if "by" in data:
-        job = m.advance(job_id, by_ms=_duration(data["by"], "by"))
-    else:
-        to = data["to"]
-        target: str | float = to if to in ("next", "end") else _duration(to, "to")
-        job = m.advance(job_id, to=target)
+    job = m.advance(job_id, by_ms=data["by"]) if "by" in data else m.advance(job_id, to=data["to"])
     out = m.summary(job, polls=False)
     out["url"] = job_url(job_id)
-    return jsonify(out)
+    return answer(cs.JobSummary, out)
 
 
 @bp.post("/jobs/<job_id>/cancel")
-def cancel_job(job_id: str) -> Response:
-    """Cancel a running job; 409 when it has ended."""
+def cancel_job(job_id: str) -> tuple[Response, int]:
+    """Cancel a running job; 409 when it has ended.
+    ---
+    post:
+      summary: Cancel a running job; isCancelled flips and on_cancel replays from now
+      operationId: cancelJob
+      requestBody: {required: true, content: {application/json: {schema: EmptyRequest}}}
+      responses:
+        200: {description: The job, cancelling., content: {application/json: {schema: JobSummary}}}
+        400: BadRequest
+        404: NotFound
+        409: Conflict
+    """
+    cs.load(cs.EmptyRequest(), body())
     m = mock()
     job = m.cancel(job_id)
-    return jsonify(m.summary(job, polls=False))
+    return answer(cs.JobSummary, m.summary(job, polls=False))
 
 
 @bp.get("/jobs/<job_id>/timeline.svg")
 def job_timeline(job_id: str) -> Response:
-    """The job's events and polls on one time axis, as SVG."""
+    """The job's events and polls on one time axis, as SVG.
+    ---
+    get:
+      summary: A picture of the job, its events and its polls on one time axis
+      operationId: jobTimeline
+      responses:
+        200: {description: An SVG image., content: {image/svg+xml: {schema: {type: string}}}}
+        404: NotFound
+    """
     m = mock()
     pic = picture.build(m, m.get(job_id))
     return Response(render_template("timeline.svg", pic=pic), mimetype="image/svg+xml")
 
 
 @bp.get("/jobs/<job_id>/polls")
-def job_polls(job_id: str) -> Response:
-    """Poll cadence of one job."""
+def job_polls(job_id: str) -> tuple[Response, int]:
+    """Poll cadence of one job.
+    ---
+    get:
+      summary: How the job was polled
+      operationId: jobPolls
+      responses:
+        200: {description: Poll cadence., content: {application/json: {schema: PollsAnswer}}}
+        404: NotFound
+    """
     m = mock()
-    return jsonify(m.polls(m.get(job_id)))
+    return answer(cs.PollsAnswer, m.polls(m.get(job_id)))
 
 
 # --------------------------------------------------------------------------- clock, journal, reset
 
 
 @bp.get("/clock")
-def get_clock() -> Response:
-    """The mock clock."""
-    return jsonify(mock().clock())
+def get_clock() -> tuple[Response, int]:
+    """The mock clock.
+    ---
+    get:
+      summary: The server's mock clock
+      operationId: getClock
+      responses:
+        200: {description: The clock., content: {application/json: {schema: ClockAnswer}}}
+    """
+    return answer(cs.ClockAnswer, mock().clock())
 
 
 @bp.post("/clock")
-def set_clock() -> Response:
-    """Freeze, unfreeze, set, advance, or return to real time."""
-    data = body()
-    _only(data, {"freeze", "set", "advance", "real"})
-    if not data:
-        raise BadRequest("give freeze (true/false), set (epoch ms), advance (a duration) or real: true")
-    freeze = data.get("freeze")
-    if freeze is not None and not isinstance(freeze, bool):
-        raise BadRequest("'freeze' must be true or false")
-    set_ms = _epoch_ms(data.get("set"), "set")
-    adv = round(_duration(data["advance"], "advance", allow_negative=True)) if "advance" in data else None
-    real = data.get("real", False)
-    if not isinstance(real, bool):
-        raise BadRequest("'real' must be true or false")
-    return jsonify(mock().change_clock(freeze=freeze, set_ms=set_ms, advance_ms=adv, real=real))
+def set_clock() -> tuple[Response, int]:
+    """Freeze, unfreeze, set, advance, or return to real time.
+    ---
+    post:
+      summary: Freeze, unfreeze, set, advance, or return to real time
+      operationId: setClock
+      requestBody: {required: true, content: {application/json: {schema: ClockRequest}}}
+      responses:
+        200: {description: The clock after the change., content: {application/json: {schema: ClockAnswer}}}
+        400: BadRequest
+    """
+    data = cs.load(cs.ClockRequest(), body())
+    advance = round(data["advance"]) if "advance" in data else None
+    clock = mock().change_clock(
+        freeze=data.get("freeze"), set_ms=data.get("set"), advance_ms=advance, real=data.get("real", False)
+    )
+    return answer(cs.ClockAnswer, clock)
 
 
 @bp.get("/requests")
-def get_requests() -> Response:
-    """The journal, filtered by jobId, method, kind, f and path."""
+def get_requests() -> tuple[Response, int]:
+    """The journal, filtered by jobId, method, kind, f and path.
+    ---
+    get:
+      summary: The request journal, filtered
+      operationId: listRequests
+      parameters: [{in: query, schema: RequestsQuery}]
+      responses:
+        200: {description: Requests in arrival order., content: {application/json: {schema: RequestList}}}
+    """
     m = mock()
     entries = m.journal.entries(request.args.get("jobId") or None)
     for key in ("method", "kind", "f"):
@@ -344,27 +432,51 @@ def get_requests() -> Response:
             entries = [e for e in entries if str(e.get(key, "")).lower() == request.args[key].lower()]
     if request.args.get("path"):
         entries = [e for e in entries if request.args["path"] in e.get("path", "")]
-    return jsonify({"count": len(entries), "requests": entries})
+    return answer(cs.RequestList, {"count": len(entries), "requests": entries})
 
 
 @bp.delete("/requests")
-def clear_requests() -> Response:
-    """Empty the journal."""
+def clear_requests() -> tuple[Response, int]:
+    """Empty the journal.
+    ---
+    delete:
+      summary: Empty the journal
+      operationId: clearRequests
+      responses:
+        200: {description: Emptied., content: {application/json: {schema: Cleared}}}
+    """
     mock().journal.clear()
-    return jsonify({"cleared": True})
+    return answer(cs.Cleared, {"cleared": True})
 
 
 @bp.post("/reset")
-def reset() -> Response:
-    """Back to the start: static jobs only, real clock, empty journal."""
+def reset() -> tuple[Response, int]:
+    """Back to the start: static jobs only, real clock, empty journal.
+    ---
+    post:
+      summary: Back to the start (static jobs only, real clock, empty journal)
+      operationId: reset
+      requestBody: {required: true, content: {application/json: {schema: EmptyRequest}}}
+      responses:
+        200: {description: Done., content: {application/json: {schema: ResetDone}}}
+        400: BadRequest
+    """
+    cs.load(cs.EmptyRequest(), body())
     mock().reset()
-    return jsonify({"reset": True})
+    return answer(cs.ResetDone, {"reset": True})
 
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    """The OpenAPI 3.1 document of this control API."""
-    return jsonify(openapi.document(current_app.config["CONTEXT"], request.host_url.rstrip("/")))
+    """The OpenAPI 3.1 document of this control API.
+    ---
+    get:
+      summary: The OpenAPI 3.1 document of this control API
+      operationId: openapi
+      responses:
+        200: {description: This document., content: {application/json: {schema: {type: object}}}}
+    """
+    return jsonify(apidoc.document(current_app, request.host_url.rstrip("/")))
 
 
 @bp.errorhandler(HttpBadRequest)
@@ -399,7 +511,9 @@ def dashboard() -> str:
 def _refresh() -> int | None:
     """Seconds between reloads of the dashboard (?refresh=N, 1 to 3600), or None."""
     raw = request.args.get("refresh", "")
-    return min(int(raw), 3600) if raw.isdigit() and int(raw) > 0 else None
+    if not _DIGITS.fullmatch(raw) or len(raw) > 6:
+        return None
+    return min(int(raw), 3600) or None
 
 
 @dashboard_bp.app_template_filter("seconds")

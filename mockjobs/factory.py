@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, control_faults, formats, pages, views
+from . import control, control_faults, exposure, formats, pages, views
 from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
@@ -19,6 +21,7 @@ from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound, 
 from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
 from .heartbeat import Heartbeat
+from .limits import MAX_BODY_BYTES
 from .service import MockService
 from .store import open_store, store_url
 
@@ -43,10 +46,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg = settings(config)
     if not cfg["CONTEXT"]:
         raise MockjobsError("the context path may not be empty (e.g. /arcgis)")
+    exposure.check_settings(cfg)
     if str(cfg["AUTH_UNKNOWN_PATHS"]) not in ("499", "404"):
         raise MockjobsError(f"AUTH_UNKNOWN_PATHS must be 499 or 404, not {cfg['AUTH_UNKNOWN_PATHS']!r}")
     app = Flask("mockjobs", template_folder=str(templates_dir()), static_folder=None)  # pages.asset serves /static
     app.config.update(cfg)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # a larger body is refused (413) before it is read
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
@@ -58,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["mockjobs"] = service
     heartbeat = app.extensions["mockjobs.heartbeat"] = Heartbeat(store)
 
+    exposure.install(app)  # first: a refused request touches nothing
     app.register_blueprint(views.bp, url_prefix=cfg["CONTEXT"])
     app.register_blueprint(control.bp)
     app.register_blueprint(control_faults.bp)
@@ -101,6 +107,13 @@ def _install_hooks(app: Flask, service: MockService, heartbeat: Heartbeat) -> No
         return response
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether exc says the disk (or a quota, or a file size limit) is full."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def _install_error_handlers(app: Flask) -> None:
     context = app.config["CONTEXT"]
 
@@ -135,11 +148,31 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[Response, int] | HTTPException:
+        if exc.code == 413:
+            exc.description = f"the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB), the limit"
         if under_context():
             return arcgis(exc.code or 500, exc.name, [exc.description] if exc.description else [])
-        if request.path.startswith("/__mock"):
-            return jsonify({"error": f"{exc.name}: {exc.description}"}), exc.code or 500
+        if request.path.startswith("/__mock") or request.path in exposure.DASHBOARD_PATHS:
+            response = jsonify({"error": f"{exc.name}: {exc.description}"})
+            allow = dict(exc.get_headers()).get("Allow")
+            if allow:  # a 405 says which methods the path takes
+                response.headers["Allow"] = allow
+            return response, exc.code or 500
         return exc
+
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(OSError)
+    def storage_error(exc: Exception) -> Response | tuple[Response, int]:
+        if not disk_full(exc):
+            return unexpected(exc)
+        log.error("cannot write the state on %s %s: %s", request.method, request.path, exc)
+        message = (
+            f"the disk holding the mock's state is full ({exc}); nothing was changed."
+            " Free some space: the mock goes on by itself"
+        )
+        if under_context():
+            return arcgis(507, "Insufficient storage.", [message])
+        return jsonify({"error": message}), 507
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response | tuple[Response, int]:

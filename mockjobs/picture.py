@@ -132,7 +132,7 @@ def build(m: MockService, job: Job) -> Picture:
     code_x = -1e9
     for (at, ev, cancelling), t in zip(evs, event_ms, strict=True):
         status = ev.status or status
-        reached = at <= st.position.elapsed + timeline.EPSILON_MS
+        reached = at <= st.position.elapsed
         text = ev.message.render(values) if ev.message is not None else ""
         x = axis.x(t)
         code = "" if ev.code is None or x - code_x < 34 else str(ev.code)  # codes only where they fit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import uuid
@@ -24,8 +25,9 @@ from marshmallow import (
 
 from . import placeholders, yamlsrc
 from .durations import format_ms, parse_ms
-from .errors import DurationError, ScenarioError, ScenarioErrors
+from .errors import BadRequest, DurationError, ScenarioError, ScenarioErrors
 from .faults import PACES, Fault
+from .limits import MAX_EPOCH_MS, MAX_EVENTS, MAX_NAME, MAX_SCENARIO_BYTES, MAX_SPEED, MIN_SPEED
 from .placeholders import PlaceholderError, Template
 from .statuses import STATUSES, TERMINAL
 
@@ -90,12 +92,35 @@ class VarSpec:
 
 
 @dataclass(frozen=True)
+class ParamSpec:
+    """A parameter a trigger expects: required, or filled with a default when the client leaves it out."""
+
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
 class Trigger:
     """The ArcGIS operation that starts a job of this scenario."""
 
     method: str
     path: str
     response: Any
+    params: Mapping[str, ParamSpec] = field(default_factory=lambda: MappingProxyType({}))
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """given, with the declared defaults filled in; BadRequest naming a missing required parameter."""
+        out = dict(given)
+        for name, spec in self.params.items():
+            if name in out and out[name] not in ("", None):
+                continue
+            if spec.required:
+                near = difflib.get_close_matches(name, [k for k in given if k not in self.params], n=1, cutoff=0.6)
+                hint = f" (the request has {near[0]!r}: check the spelling)" if near else ""
+                raise BadRequest(f"the parameter {name!r} is required{hint}")
+            if spec.default is not None:
+                out[name] = spec.default
+        return out
 
 
 @dataclass(frozen=True)
@@ -138,6 +163,7 @@ class Scenario:
     source: Source
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     faults: tuple[Fault, ...] = ()  # fire on polls of this scenario's jobs
+    warnings: tuple[ScenarioError, ...] = field(repr=False, compare=False, default=())  # `check --strict` refuses them
 
     @property
     def version(self) -> str:
@@ -158,7 +184,9 @@ class Scenario:
         unknown = sorted(set(given) - known)
         if unknown:
             declared = ", ".join(sorted(known)) or "none"
-            raise ValueError(f"unknown var {unknown[0]!r} for scenario {self.name!r} (declared: {declared})")
+            hint = did_you_mean(unknown[0], known)
+            hint = f"; {hint}" if hint else ""
+            raise ValueError(f"unknown var {unknown[0]!r} for scenario {self.name!r}{hint} (declared: {declared})")
         return {v.name: given[v.name] if v.name in given else v.value() for v in self.vars}
 
 
@@ -338,6 +366,17 @@ class JobSchema(_Strict):
     pace = fields.String(load_default="clock", validate=_one_of(PACES))
 
 
+class ParamSchema(_Strict):
+    required = fields.Boolean(load_default=False)
+    default = JsonField(load_default=None)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> ParamSpec:
+        if data["required"] and data["default"] is not None:
+            raise ValidationError("give required: true or a default, not both")
+        return ParamSpec(data["required"], data["default"])
+
+
 class TriggerSchema(_Strict):
     method = fields.String(load_default="POST", validate=_one_of(["GET", "POST", "PUT", "PATCH", "DELETE"]))
     path = fields.String(
@@ -346,6 +385,12 @@ class TriggerSchema(_Strict):
         error_messages=_required("required: the trigger's path under the context, e.g. /rest/services/x"),
     )
     response = JsonField(load_default=lambda: {"jobId": "{jobId}"})
+    params = MapField(
+        fields.Nested(ParamSchema),
+        key_re=re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$"),
+        key_hint="use letters, digits, _ . -",
+        load_default=dict,
+    )
 
     @pre_load
     def upper(self, data: Any, **kwargs: Any) -> Any:
@@ -360,17 +405,26 @@ class StaticJobSchema(_Strict):
         validate=validate.Regexp(JOB_ID_RE, error="{input!r} is not a usable job id (letters, digits, _ . -)"),
         error_messages=_required("required: every static job needs its id"),
     )
-    startTime = fields.Integer(strict=True, validate=validate.Range(min=0, error="may not be negative"))
+    startTime = fields.Integer(
+        strict=True,
+        validate=validate.Range(
+            min=0, max=MAX_EPOCH_MS, error="must be epoch ms between {min} and {max} (the year 9999), not {input}"
+        ),
+    )
     vars = MapField(LiteralVarField(), load_default=dict)
     params = MapField(JsonField(), load_default=dict)
     speed = fields.Float(
-        allow_nan=False, validate=validate.Range(min=0, min_inclusive=False, error="must be more than 0")
+        allow_nan=False,
+        validate=validate.Range(min=MIN_SPEED, max=MAX_SPEED, error="must be between {min:g} and {max:g}, not {input}"),
     )
 
 
 class ScenarioSchema(_Strict):
     name = fields.String(
-        validate=validate.Regexp(NAME_RE, error="{input!r} is not a valid name; use [a-z0-9][a-z0-9._-]*")
+        validate=[
+            validate.Length(max=MAX_NAME, error="a name has at most {max} characters"),
+            validate.Regexp(NAME_RE, error="{input!r} is not a valid name; use [a-z0-9][a-z0-9._-]*"),
+        ]
     )
     description = fields.String(load_default="")
     job = fields.Nested(JobSchema, required=True, error_messages=_required("required: a mapping with at least type"))
@@ -379,10 +433,17 @@ class ScenarioSchema(_Strict):
     timeline = fields.List(
         fields.Nested(EventSchema),
         required=True,
-        validate=validate.Length(min=1, error="needs at least one event"),
+        validate=[
+            validate.Length(min=1, error="needs at least one event"),
+            validate.Length(max=MAX_EVENTS, error="more than {max} events, the limit of one story"),
+        ],
         error_messages=_required("required: the list of events (at least one)"),
     )
-    on_cancel = fields.List(fields.Nested(EventSchema), load_default=None)
+    on_cancel = fields.List(
+        fields.Nested(EventSchema),
+        load_default=None,
+        validate=validate.Length(max=MAX_EVENTS, error="more than {max} events, the limit of one story"),
+    )
     jobs = fields.List(fields.Nested(StaticJobSchema), load_default=list)
     faults = fields.List(fields.Nested(lambda: _fault_schema()), load_default=list)
 
@@ -440,6 +501,11 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
 
     def problem(path: tuple[str | int, ...], message: str) -> None:
         found.setdefault(path, message)
+
+    warnings: list[ScenarioError] = []
+
+    def warn(path: tuple[str | int, ...], message: str) -> None:
+        warnings.append(ScenarioError(source.file, _line_of(lines, path), field_path(path), message))
 
     def compiled(value: Any, path: tuple[str | int, ...]) -> Any:
         """Every string inside value as a Template, each checked where it stands."""
@@ -500,6 +566,16 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
                     ),
                 )
             )
+        latest: tuple[int, float] | None = None
+        for i, ev in out:
+            if latest is not None and ev.at_ms < latest[1]:
+                warn(
+                    (where, i, "at"),
+                    f"{format_ms(ev.at_ms)} comes before {where}[{latest[0]}] at {format_ms(latest[1])} above it;"
+                    " events replay in time order, so this one runs first (a typo? put the events in time order)",
+                )
+            if latest is None or ev.at_ms >= latest[1]:
+                latest = (i, ev.at_ms)
         out.sort(key=lambda pair: pair[1].at_ms)  # stable: equal offsets keep file order
         terminal: tuple[int, Event] | None = None
         running = highest = start_steps
@@ -539,7 +615,12 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
         t = data["trigger"]
         if _BUILTIN_PATHS.match(t["path"]):
             problem(("trigger", "path"), f"{t['path']} is a built-in ArcGIS route; pick another path")
-        trigger = Trigger(t["method"], t["path"].rstrip("/") or "/", compiled(t["response"], ("trigger", "response")))
+        trigger = Trigger(
+            t["method"],
+            t["path"].rstrip("/") or "/",
+            compiled(t["response"], ("trigger", "response")),
+            MappingProxyType(dict(t["params"])),
+        )
 
     static = []
     seen_ids: dict[str, int] = {}
@@ -589,7 +670,15 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
         source=source,
         lines=MappingProxyType(dict(lines)),
         faults=faults,
+        warnings=tuple(warnings),
     )
+
+
+def _line_of(lines: Mapping[Any, int], path: tuple[str | int, ...]) -> int:
+    """The line of the value at path, or of its nearest ancestor that has one."""
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path, 1)
 
 
 def _nest(problems: Mapping[tuple[str | int, ...], str]) -> dict[Any, Any]:
@@ -631,7 +720,28 @@ def field_path(path: tuple[str | int, ...]) -> str:
 
 def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
     """Validate one scenario's YAML text; raises ScenarioErrors naming file:line: field."""
+    try:
+        return _load_text(text, file, stem)
+    except ScenarioErrors as exc:
+        last = len(_LINE_BREAKS.split(text))  # an empty document after "---" is marked past the end
+        if all(1 <= e.line <= last for e in exc.errors):
+            raise
+        raise ScenarioErrors(
+            [ScenarioError(e.file, max(1, min(e.line, last)), e.field, e.message) for e in exc.errors]
+        ) from None
+
+
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def _load_text(text: str, file: str, stem: str | None) -> Scenario:
+    """load_text(), its lines as the parser marks them."""
     stem = stem if stem is not None else Path(file).stem
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_SCENARIO_BYTES:
+        raise ScenarioErrors(
+            [ScenarioError(file, 1, "", f"{size} bytes; a scenario holds at most {MAX_SCENARIO_BYTES} (128 KiB)")]
+        )
     try:
         located = yamlsrc.load(text)
     except yamlsrc.YamlSyntaxError as exc:
@@ -652,7 +762,10 @@ def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
     except RecursionError:
         raise ScenarioErrors([ScenarioError(file, 1, "", "values nested too deeply")]) from None
     except ValidationError as exc:
-        pairs = [(path, _FRIENDLY.get(message, message)) for path, message in _flatten(exc.messages)]
+        pairs = [
+            (path, _unquoted(located.data, path, _suggest(path, _FRIENDLY.get(message, message))))
+            for path, message in _flatten(exc.messages)
+        ]
     except _Problems as exc:
         pairs = exc.problems
     errors = [
@@ -661,6 +774,40 @@ def load_text(text: str, file: str, stem: str | None = None) -> Scenario:
     ]
     errors.sort(key=lambda e: e.line)
     raise ScenarioErrors(errors)
+
+
+def _suggest(path: tuple[str | int, ...], message: str) -> str:
+    """An unknown key's message with the allowed key it most looks like (did you mean ...?)."""
+    prefix = "unknown key; allowed here: "
+    if not message.startswith(prefix) or not path or not isinstance(path[-1], str):
+        return message
+    close = did_you_mean(path[-1], message[len(prefix) :].split(", "))
+    return f"unknown key ({close}); allowed here: {message[len(prefix) :]}" if close else message
+
+
+def _unquoted(data: Any, path: tuple[str | int, ...], message: str) -> str:
+    """A hint when text was read as a mapping because it starts with an unquoted {placeholder}."""
+    if not message.startswith("must be text"):
+        return message
+    value = data
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return message
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value.values())) is None:
+        shown = "{" + str(next(iter(value))) + "}"
+        return f'{message}; {shown} was read as a mapping: quote text that starts with a placeholder, "{shown}"'
+    return message
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """'did you mean X?' for the choice closest to word, or '' when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[word.lower()]] if word.lower() in lowered else []
+    return f"did you mean {close[0]!r}?" if close else ""
 
 
 def _one_line(text: str) -> str:

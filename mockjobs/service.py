@@ -6,7 +6,6 @@ import itertools
 import logging
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,15 +18,14 @@ from .clock import ClockState, TimeSource
 from .errors import BadRequest, Conflict, MockjobsError, NotFound, Stale
 from .faults import PACES
 from .journal import poll_summary
+from .limits import MAX_EPOCH_MS, MAX_SPEED, MIN_SPEED
+from .masking import masked, masked_query
 from .polling import PollRules
-from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_object, load_text, new_job_id
+from .scenarios import JOB_ID_RE, Scenario, StaticJob, did_you_mean, load_object, load_text, new_job_id
 from .store import Journal, Store
 from .timeline import Job, State
 
 log = logging.getLogger("mockjobs")
-
-_SECRETS = re.compile(r"(?i)\b(token|password)=[^&]*")  # never written to the journal
-MAX_SPEED = 1e6  # a job a million times faster than its scenario is already instant
 
 
 @dataclass(frozen=True)
@@ -153,9 +151,10 @@ class MockService:
         taken = [sj.job_id for sj in sc.jobs if self.store.get_job(sj.job_id) is not None]
         if taken:
             raise Conflict(f"job {taken[0]} already exists")
-        self.registry.add(sc)
         now = self.now()
-        self.store.seed_jobs(self._static_job(sc, sj, now) for sj in sc.jobs)
+        static = [self._static_job(sc, sj, now) for sj in sc.jobs]  # before adding: a refusal leaves nothing behind
+        self.registry.add(sc)
+        self.store.seed_jobs(static)
         return sc
 
     def create(
@@ -176,14 +175,17 @@ class MockService:
         """
         sc = scenario if isinstance(scenario, Scenario) else self.registry.get(scenario)
         if sc is None:
-            known = ", ".join(sorted(s.name for s in self.registry.all()))
-            raise NotFound(f"no scenario {scenario!r} (known: {known})")
+            names = sorted(s.name for s in self.registry.all())
+            hint = did_you_mean(str(scenario), names)
+            raise NotFound(f"no scenario {scenario!r}{'; ' + hint if hint else ''} (known: {', '.join(names)})")
         if job_id is not None and not JOB_ID_RE.match(job_id):
             raise BadRequest(f"jobId {job_id!r} is not usable: letters, digits, '_', '.', '-' only")
         if pace is not None and pace not in PACES:
             raise BadRequest(f"pace must be one of {', '.join(PACES)}, not {pace!r}")
-        if speed is not None and not (math.isfinite(speed) and 0 < speed <= MAX_SPEED):
-            raise BadRequest(f"speed must be above 0 and at most {MAX_SPEED:g}, not {speed}")
+        if speed is not None and not (math.isfinite(speed) and MIN_SPEED <= speed <= MAX_SPEED):
+            raise BadRequest(f"speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, not {speed}")
+        if start_time is not None and not 0 <= start_time <= MAX_EPOCH_MS:
+            raise BadRequest(f"startTime must be epoch ms between 0 and {MAX_EPOCH_MS} (year 9999), not {start_time}")
         try:
             values = sc.resolve_vars(vars)
         except ValueError as exc:
@@ -285,7 +287,7 @@ class MockService:
                 "time": note.get("now") or self.now(),
                 "method": method,
                 "path": path,
-                "query": _SECRETS.sub(r"\1=***", query),
+                "query": masked_query(query),  # secrets are never written to the journal
                 "f": f,
                 "http": http,
                 "worker": os.getpid(),
@@ -333,7 +335,7 @@ class MockService:
             "nextEventAt": None if nxt is None else round(nxt / 1000, 3),
             "nextEventTime": None if nxt is None else timeline.reached_time(job, nxt),
             "vars": dict(job.vars),
-            "params": dict(job.params),
+            "params": masked(job.params),
         }
         if polls:
             out["polls"] = self.polls(job, journal)

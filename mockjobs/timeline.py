@@ -10,6 +10,8 @@ import math
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .placeholders import Template, render_value
@@ -19,9 +21,19 @@ if TYPE_CHECKING:
     from .scenarios import Event, Scenario
 
 CANCEL_STATUSES = frozenset({"CANCELLING", "CANCELLED"})
-# Scenario times are floats: an event counts as reached when elapsed is within this many ms
-# of it, so (now - start) * speed rounding just below an offset cannot hide the event.
-EPSILON_MS = 1e-6
+SPEED_DENOMINATOR = 1_000_000  # a speed is the nearest fraction with at most this denominator
+
+
+@lru_cache(maxsize=4096)
+def speed_ratio(speed: float) -> tuple[int, int]:
+    """speed as a fraction (numerator, denominator) of whole numbers: the engine computes with integers."""
+    exact = Fraction(speed).limit_denominator(SPEED_DENOMINATOR)
+    return exact.numerator, exact.denominator
+
+
+def _exact(ms: float) -> Fraction:
+    """A scenario time (whole ms, or a stored float) as an exact fraction."""
+    return Fraction(ms)
 
 
 @dataclass(frozen=True)
@@ -42,9 +54,10 @@ class Job:
     created_ms: int = 0  # real wall-clock ms at creation, for poll cadence
     pace: str | None = None  # "clock" or "poll" for this job; None: its scenario's job.pace
 
-    def elapsed(self, now_ms: int) -> float:
-        """Scenario time elapsed at mock time now_ms (negative before a future start)."""
-        return (now_ms - self.start_ms) * self.speed
+    def elapsed(self, now_ms: int) -> int:
+        """Whole scenario ms elapsed at mock time now_ms, rounded down (negative before a future start)."""
+        num, den = speed_ratio(self.speed)
+        return (now_ms - self.start_ms) * num // den
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,7 @@ class Story:
 
     def count_at(self, elapsed: float) -> int:
         """How many events have happened at elapsed ms (one bisect)."""
-        return bisect_right(self.offsets, elapsed + EPSILON_MS)
+        return bisect_right(self.offsets, elapsed)
 
     @property
     def end(self) -> float:
@@ -205,12 +218,14 @@ def values_for(scenario: Scenario, job: Job) -> dict[str, Any]:
 
 def time_of(job: Job, scenario_ms: float) -> int:
     """Epoch ms start + scenario_ms / speed, rounded down: endTime, never after the event shows."""
-    return math.floor(job.start_ms + scenario_ms / job.speed + 1e-6)
+    num, den = speed_ratio(job.speed)
+    return job.start_ms + math.floor(_exact(scenario_ms) * den / num)
 
 
 def reached_time(job: Job, scenario_ms: float) -> int:
     """The first mock-clock epoch ms at which job's document shows scenario time scenario_ms."""
-    return math.ceil(job.start_ms + scenario_ms / job.speed - 1e-6)
+    num, den = speed_ratio(job.speed)
+    return job.start_ms + math.ceil(_exact(scenario_ms) * den / num)
 
 
 def document(scenario: Scenario, job: Job, now_ms: int) -> dict[str, Any]:
@@ -259,7 +274,8 @@ def advance_ms(
 
 def shifted_start(job: Job, scenario_ms: float) -> int:
     """The start_ms that makes job look scenario_ms further on (never less far)."""
-    return job.start_ms - math.ceil(scenario_ms / job.speed - 1e-9)
+    num, den = speed_ratio(job.speed)
+    return job.start_ms - math.ceil(_exact(scenario_ms) * den / num)
 
 
 def render_response(scenario: Scenario, job: Job) -> Any:
@@ -277,7 +293,7 @@ def paced_position(scenario: Scenario, job: Job, polls: int) -> Position:
     tl: CompiledTimeline = scenario.compiled
     ordered = sorted(set(tl.main.offsets))
     if job.cancel_at is not None:  # the main story up to the cancel, then the cancel story, one event per poll
-        ordered = [o for o in ordered if o <= job.cancel_at + EPSILON_MS]
+        ordered = [o for o in ordered if o <= job.cancel_at]
         ordered += [job.cancel_at + o for o in sorted(set(tl.cancel.offsets))]
     if polls <= 0 or not ordered:
         return position_at(scenario, job, min(0.0, ordered[0] if ordered else 0.0) - 1.0)

@@ -186,7 +186,7 @@ def other(rest: str) -> Response:
     if isinstance(body, dict):
         params.update({k: v for k, v in body.items() if k not in _RESERVED_PARAMS})
     try:
-        job = m.create(sc, params=params)
+        job = m.create(sc, params=sc.trigger.resolve_params(params))
     except (BadRequest, NotFound, Conflict) as exc:
         raise ArcgisError(400, "Unable to start the job.", [str(exc)]) from None
     g.journal = {"kind": "trigger", "jobId": job.job_id, "seq": job.seq}

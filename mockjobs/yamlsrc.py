@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from .limits import MAX_STRING, MAX_YAML_VALUES
+
 Path = tuple[str | int, ...]
 
-MAX_NODES = 100_000  # alias expansion budget: keeps "billion laughs" files from hanging a check
+MAX_NODES = MAX_YAML_VALUES  # counting each use of an alias: keeps "billion laughs" files from hanging a check
+# What YAML refuses to read (C0 and C1 controls other than tab and line breaks, surrogates, U+FFFE/F).
+_UNREADABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 _KINDS = {
@@ -46,10 +51,11 @@ class Located:
 
 
 class YamlSyntaxError(Exception):
-    """YAML that yaml.safe_load refuses, with the line where it failed."""
+    """YAML that yaml.safe_load refuses, with the line (and column, when known) where it failed."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, column: int | None = None) -> None:
         self.line = line
+        self.column = column
         self.message = message
         super().__init__(f"{line}: {message}")
 
@@ -64,6 +70,16 @@ def load(text: str) -> Located:
     Duplicate keys and keys that are not text (``1:``, ``on:``, ``2024-01-01:``) are kept
     as issues; recursive aliases and runaway alias expansion raise YamlSyntaxError.
     """
+    bad = _UNREADABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise YamlSyntaxError(
+            line,
+            f"YAML: the control character U+{ord(bad.group()):04X} at column {column} is not allowed;"
+            " remove it, or write it as an escape (\\x07, \\u001b) inside double quotes",
+            column,
+        )
     try:
         return _load(text, _Loader)
     except YamlSyntaxError:
@@ -74,17 +90,21 @@ def load(text: str) -> Located:
 
 def _load(text: str, loader_class: type) -> Located:
     """load() with one loader class."""
-    loader = loader_class(text)
+    try:
+        loader = loader_class(text)
+    except yaml.YAMLError as exc:  # the reader checks the characters first
+        raise YamlSyntaxError(1, "YAML: " + " ".join(str(exc).split())) from None
     try:
         node = loader.get_single_node()
         issues: list[KeyIssue] = []
         if node is not None:
-            _inspect(node, (), issues, set(), [0], 1)  # before construction flattens merge keys
+            _inspect(node, (), issues, set(), [0, set(), False], 1)  # before construction flattens merge keys
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise YamlSyntaxError(line, _describe(exc)) from None
+        column = mark.column + 1 if mark else None
+        raise YamlSyntaxError(line, _describe(exc, text, line, column), column) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(1, "YAML: " + " ".join(str(exc).split())) from None
     except RecursionError:
@@ -97,26 +117,48 @@ def _load(text: str, loader_class: type) -> Located:
     return Located(data, lines, tuple(issues))
 
 
-def _describe(exc: yaml.MarkedYAMLError) -> str:
-    """One line out of PyYAML's multi-line message."""
+def _describe(exc: yaml.MarkedYAMLError, source: str, line: int, column: int | None) -> str:
+    """One line out of PyYAML's multi-line message, with the column and a hint for the common mistakes."""
     parts = [p for p in (exc.context, exc.problem) if p]
-    text = "; ".join(parts) or "invalid YAML"
-    text = "YAML: " + " ".join(text.split())
-    if "constructor for the tag" in text:
-        text += " (only plain YAML is allowed, as yaml.safe_load reads it: no !! or ! tags)"
-    return text
+    text = " ".join(("; ".join(parts) or "invalid YAML").split())
+    text = f"YAML: {text}, column {column}" if column else f"YAML: {text}"
+    hint = _hint(text, source.split("\n")[line - 1] if 0 < line <= source.count("\n") + 1 else "")
+    return f"{text} ({hint})" if hint else text
+
+
+def _hint(problem: str, line_text: str) -> str:
+    """What usually causes this parser error, or ''."""
+    if "constructor for the tag" in problem:
+        return "only plain YAML is allowed, as yaml.safe_load reads it: no !! or ! tags"
+    if "'\\t'" in problem or "\t" in line_text[: len(line_text) - len(line_text.lstrip())]:
+        return "YAML indents with spaces, never tabs"
+    if "{" in line_text and ("expected" in problem or "mapping values" in problem):
+        return 'quote text that holds {placeholders}, e.g. message: "Step {n} of {total}"'
+    if "mapping values are not allowed" in problem:
+        return 'quote text that holds ": ", e.g. description: "note: this"'
+    if "expected <block end>" in problem or "did not find expected key" in problem:
+        return "check the indentation: the keys of one mapping, and the items of one list, start in the same column"
+    return ""
 
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _inspect(node: yaml.Node, path: Path, issues: list[KeyIssue], stack: set[int], count: list[int], at: int) -> None:
+def _inspect(node: yaml.Node, path: Path, issues: list[KeyIssue], stack: set[int], count: list[Any], at: int) -> None:
     """Find duplicate and non-text keys; refuse recursive aliases and alias bombs (at: where node is used)."""
     count[0] += 1
+    if id(node) in count[1]:
+        count[2] = True  # met again: an alias
+    count[1].add(id(node))
     if count[0] > MAX_NODES:
-        raise YamlSyntaxError(_line(node), f"YAML: more than {MAX_NODES} values once aliases are expanded")
+        how = " once aliases are expanded" if count[2] else ""
+        raise YamlSyntaxError(_line(node), f"YAML: more than {MAX_NODES} values{how}, the limit of one scenario")
     if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_STRING:
+            issues.append(
+                KeyIssue(path, _line(node), f"text of {len(node.value)} characters; the limit is {MAX_STRING}")
+            )
         return
     if id(node) in stack:
         raise YamlSyntaxError(at, "YAML: a recursive alias (a value that contains itself) has no JSON form")

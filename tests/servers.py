@@ -137,7 +137,8 @@ class Server:
         return self.request("GET", path, **kwargs)
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
-        return self.request("POST", path, json=json, **kwargs)
+        """A control-API write: always JSON ({} when there is nothing to send), as SPEC section 10 asks."""
+        return self.request("POST", path, json={} if json is None else json, **kwargs)
 
     def delete(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("DELETE", path, **kwargs)

@@ -225,7 +225,7 @@ def test_dashboard(app: Flask, base_url: str, page: Any) -> None:
 
 
 def test_html_in_scenario_text_is_shown_escaped_not_run(app: Flask, base_url: str, page: Any) -> None:
-    r = app.test_client().post("/__mock/scenarios", data=HOSTILE)
+    r = app.test_client().post("/__mock/scenarios", data=HOSTILE, content_type="application/yaml")
     assert r.status_code == 201, r.get_json()
     job_id = start(app, "hostile")
 

@@ -171,7 +171,7 @@ def test_static_failed_and_cancelled_jobs_are_terminal_from_server_start(client:
     assert cancelled["customAttributes"]["isCancelled"] is True
     assert cancelled["customAttributes"]["stepsCompleted"] == 1
     assert cancelled["endTime"] == cancelled["startTime"] + 31_700
-    assert client.post(f"/__mock/jobs/{CANCELLED_JOB}/cancel").status_code == 409
+    assert client.post(f"/__mock/jobs/{CANCELLED_JOB}/cancel", json={}).status_code == 409
 
 
 def test_cancelled_scenario_cancels_itself_mid_way(client: FlaskClient, clock: ManualTime) -> None:
@@ -181,7 +181,7 @@ def test_cancelled_scenario_cancels_itself_mid_way(client: FlaskClient, clock: M
     clock.advance(1)
     d = doc(client, job_id)
     assert (d["status"], d["customAttributes"]["isCancelled"], d["endTime"]) == ("CANCELLING", True, 0)
-    assert client.post(f"/__mock/jobs/{job_id}/cancel").status_code == 409  # already being cancelled
+    assert client.post(f"/__mock/jobs/{job_id}/cancel", json={}).status_code == 409  # already being cancelled
     clock.advance(5_700)
     d = doc(client, job_id)
     assert d["status"] == "CANCELLED"
@@ -192,7 +192,7 @@ def test_cancelled_scenario_cancels_itself_mid_way(client: FlaskClient, clock: M
 def test_cancel_replays_the_custom_on_cancel_story(client: FlaskClient, clock: ManualTime) -> None:
     job_id = start(client, "add-mission-cancelled")
     clock.advance(22_000)  # tracks layers created: 1 step
-    r = client.post(f"/__mock/jobs/{job_id}/cancel")
+    r = client.post(f"/__mock/jobs/{job_id}/cancel", json={})
     assert r.status_code == 200
     assert r.json["isCancelled"] is True
     d = doc(client, job_id)
@@ -207,13 +207,13 @@ def test_cancel_replays_the_custom_on_cancel_story(client: FlaskClient, clock: M
     assert done["endTime"] == START_MS + 22_000 + 5_700
     assert done["customAttributes"]["messageCodes"][-3:] == [1530, 1531, 1532]
     assert done["customAttributes"]["stepsCompleted"] == 1
-    assert client.post(f"/__mock/jobs/{job_id}/cancel").status_code == 409
+    assert client.post(f"/__mock/jobs/{job_id}/cancel", json={}).status_code == 409
 
 
 def test_cancel_at_speed_runs_the_cancel_story_at_that_speed(client: FlaskClient, clock: ManualTime) -> None:
     job_id = start(client, "create-mission", speed=10, params={"title": "Harbor"})
     clock.advance(3_000)  # 30 s: 3 steps
-    client.post(f"/__mock/jobs/{job_id}/cancel")
+    client.post(f"/__mock/jobs/{job_id}/cancel", json={})
     clock.advance(180)
     d = doc(client, job_id)
     assert d["messages"][-1] == 'Removing items created for mission "Harbor".'
@@ -247,7 +247,7 @@ def test_advance_moves_only_that_job(client: FlaskClient) -> None:
 def test_advance_to_next_follows_a_cancel_story(client: FlaskClient) -> None:
     job_id = start(client, "add-mission-cancelled")
     advance(client, job_id, by="5s")
-    client.post(f"/__mock/jobs/{job_id}/cancel")
+    client.post(f"/__mock/jobs/{job_id}/cancel", json={})
     assert advance(client, job_id, to="next")["elapsed"] == 7.1
     assert doc(client, job_id)["customAttributes"]["messageCodes"][-1] == 1531
     s = advance(client, job_id, to="end")

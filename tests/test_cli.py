@@ -92,7 +92,7 @@ def test_bad_option_values_are_refused(args: list[str], message: str, capsys: py
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--speed", "0"], "mockjobs: speed must be above 0"),
+        (["--speed", "0"], "mockjobs: speed must be between 0.001 and 1e+06"),
         (["--context", "/"], "mockjobs: the context path may not be empty"),
     ],
 )

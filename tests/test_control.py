@@ -159,7 +159,7 @@ def test_add_scenario_as_json(client: FlaskClient) -> None:
     ],
 )
 def test_add_scenario_invalid_is_400_with_located_errors(client: FlaskClient, text: str, expected: str) -> None:
-    r = client.post("/__mock/scenarios", data=text, content_type="text/plain")
+    r = client.post("/__mock/scenarios", data=text, content_type="application/yaml")
     error(r, 400)
     errors = r.get_json()["errors"]
     assert errors
@@ -167,7 +167,7 @@ def test_add_scenario_invalid_is_400_with_located_errors(client: FlaskClient, te
 
 
 @pytest.mark.parametrize(
-    ("data", "content_type"), [("", "text/plain"), ("  \n", "application/yaml"), ("{}", "application/json")]
+    ("data", "content_type"), [("", "application/yaml"), ("  \n", "application/yaml"), ("{}", "application/json")]
 )
 def test_add_scenario_empty_is_400(client: FlaskClient, data: str, content_type: str) -> None:
     assert "YAML" in error(client.post("/__mock/scenarios", data=data, content_type=content_type), 400)
@@ -186,15 +186,15 @@ def test_add_scenario_bad_json_is_400(client: FlaskClient) -> None:
     ],
 )
 def test_add_scenario_clash_is_409(client: FlaskClient, text: str) -> None:
-    assert client.post("/__mock/scenarios", data=ADDED).status_code == 201
+    assert client.post("/__mock/scenarios", data=ADDED, content_type="application/yaml").status_code == 201
     names = [s["name"] for s in client.get("/__mock/scenarios").get_json()["scenarios"]]
-    error(client.post("/__mock/scenarios", data=text), 409)
+    error(client.post("/__mock/scenarios", data=text, content_type="application/yaml"), 409)
     assert [s["name"] for s in client.get("/__mock/scenarios").get_json()["scenarios"]] == names
 
 
 def test_add_scenario_twice_is_409(client: FlaskClient) -> None:
-    assert client.post("/__mock/scenarios", data=ADDED).status_code == 201
-    assert "already exists" in error(client.post("/__mock/scenarios", data=ADDED), 409)
+    assert client.post("/__mock/scenarios", data=ADDED, content_type="application/yaml").status_code == 201
+    assert "already exists" in error(client.post("/__mock/scenarios", data=ADDED, content_type="application/yaml"), 409)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -295,7 +295,7 @@ def test_get_job(client: FlaskClient) -> None:
         ("DELETE", "", None),
         ("GET", "/at?t=1s", None),
         ("POST", "/advance", {"by": "1s"}),
-        ("POST", "/cancel", None),
+        ("POST", "/cancel", {}),
         ("GET", "/polls", None),
     ],
 )
@@ -394,7 +394,7 @@ def test_advance_to_a_point_behind_is_400(client: FlaskClient, clock: ManualTime
 def test_cancel_replays_on_cancel(client: FlaskClient, clock: ManualTime) -> None:
     job_id = start(client)
     clock.advance(12_000)
-    r = client.post(f"/__mock/jobs/{job_id}/cancel")
+    r = client.post(f"/__mock/jobs/{job_id}/cancel", json={})
     assert r.status_code == 200
     assert (r.get_json()["status"], r.get_json()["isCancelled"]) == ("CANCELLING", True)
     d = doc(client, job_id)
@@ -407,13 +407,13 @@ def test_cancel_replays_on_cancel(client: FlaskClient, clock: ManualTime) -> Non
 
 def test_cancel_twice_is_409(client: FlaskClient) -> None:
     job_id = start(client)
-    client.post(f"/__mock/jobs/{job_id}/cancel")
-    error(client.post(f"/__mock/jobs/{job_id}/cancel"), 409)
+    client.post(f"/__mock/jobs/{job_id}/cancel", json={})
+    error(client.post(f"/__mock/jobs/{job_id}/cancel", json={}), 409)
 
 
 def test_cancel_a_terminal_job_is_409_and_changes_nothing(client: FlaskClient) -> None:
     before = doc(client, REFERENCE_JOB)
-    assert "COMPLETED" in error(client.post(f"/__mock/jobs/{REFERENCE_JOB}/cancel"), 409)
+    assert "COMPLETED" in error(client.post(f"/__mock/jobs/{REFERENCE_JOB}/cancel", json={}), 409)
     assert doc(client, REFERENCE_JOB) == before
 
 
@@ -586,11 +586,11 @@ def test_journal_can_be_switched_off(make_app: Callable[..., Flask], scenario_di
 
 def test_reset_restores_the_start(client: FlaskClient, clock: ManualTime) -> None:
     job_id = start(client)
-    client.post("/__mock/scenarios", data=ADDED)
+    client.post("/__mock/scenarios", data=ADDED, content_type="application/yaml")
     client.delete(f"/__mock/jobs/{REFERENCE_JOB}")
     client.post("/__mock/clock", json={"freeze": True, "advance": "1h"})
     client.get(f"/arcgis/rest/jobs/{job_id}?f=json")
-    assert client.post("/__mock/reset").get_json() == {"reset": True}
+    assert client.post("/__mock/reset", json={}).get_json() == {"reset": True}
     assert client.get("/__mock/requests").get_json()["count"] == 0
     assert client.get("/arcgis/rest/jobs?f=json").get_json()["asyncJobs"] == [REFERENCE_JOB]
     assert doc(client, REFERENCE_JOB)["status"] == "COMPLETED"
@@ -639,7 +639,7 @@ def test_openapi_document_is_openapi_3_1(client: FlaskClient) -> None:
     assert spec["servers"] == [{"url": "http://localhost"}]
     for ref in _refs(spec):
         assert _resolve(spec, ref) is not None
-    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    ids = [op["operationId"] for item in spec["paths"].values() for k, op in item.items() if k != "parameters"]
     assert len(ids) == len(set(ids))
 
 
@@ -658,7 +658,8 @@ def test_openapi_describes_every_control_route(app: Flask) -> None:
             operation = spec["paths"][path][method]
             assert operation["summary"] and operation["responses"]
             params = re.findall(r"{(\w+)}", path)
-            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            given = operation.get("parameters", []) + spec["paths"][path].get("parameters", [])
+            declared = {p["name"] for p in given if p["in"] == "path"}
             assert declared == set(params), path
 
 
@@ -694,7 +695,7 @@ def test_dashboard_shows_scenario_errors(make_app: Callable[..., Flask], scenari
 
 
 def test_dashboard_escapes_scenario_text(client: FlaskClient) -> None:
-    client.post("/__mock/scenarios", data=ADDED)
+    client.post("/__mock/scenarios", data=ADDED, content_type="application/yaml")
     html = client.get("/").get_data(as_text=True)
     assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in html
     assert "<script>window.pwned" not in html

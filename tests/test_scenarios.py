@@ -32,13 +32,14 @@ RULES: list[tuple[str, int, str, str]] = [
     # unknown keys, wherever they are
     ("unknown_key_top_level", 7, "retries", "unknown key; allowed here: name, description, job, vars, trigger, "
      "timeline, on_cancel, jobs, faults"),
-    ("unknown_key_job", 4, "job.user", "unknown key; allowed here: type, username, totalSteps, status, "
-     "customAttributes, pendingEndTime, pace"),
-    ("unknown_key_event", 8, "timeline[1].mesage", f"unknown key; allowed here: {_EVENT_KEYS}"),
+    ("unknown_key_job", 4, "job.user", "unknown key (did you mean 'username'?); allowed here: type, username, "
+     "totalSteps, status, customAttributes, pendingEndTime, pace"),
+    ("unknown_key_event", 8, "timeline[1].mesage",
+     f"unknown key (did you mean 'message'?); allowed here: {_EVENT_KEYS}"),
     ("unknown_key_on_cancel_event", 8, "on_cancel[0].note", f"unknown key; allowed here: {_EVENT_KEYS}"),
-    ("unknown_key_trigger", 5, "trigger.verb", "unknown key; allowed here: method, path, response"),
+    ("unknown_key_trigger", 5, "trigger.verb", "unknown key; allowed here: method, path, response, params"),
     ("unknown_key_static_job", 8, "jobs[0].started",
-     "unknown key; allowed here: jobId, startTime, vars, params, speed"),
+     "unknown key (did you mean 'startTime'?); allowed here: jobId, startTime, vars, params, speed"),
     # required keys: the line is that of the mapping that lacks them
     ("missing_job", 2, "job", "required: a mapping with at least type"),
     ("missing_job_type", 2, "job.type", "required: the job document's type, e.g. addMission"),
@@ -106,7 +107,7 @@ RULES: list[tuple[str, int, str, str]] = [
     ("static_job_duplicate_id", 9, "jobs[2].jobId", "duplicate job id jfixed-1 (also jobs[0])"),
     ("static_job_missing_id", 7, "jobs[0].jobId", "required: every static job needs its id"),
     ("static_job_bad_id", 7, "jobs[0].jobId", "'j 1/2' is not a usable job id (letters, digits, _ . -)"),
-    ("static_job_bad_speed", 8, "jobs[0].speed", "must be more than 0"),
+    ("static_job_bad_speed", 8, "jobs[0].speed", "must be between 0.001 and 1e+06, not 0.0"),
     # attributes, messages, codes, values
     ("reserved_custom_attribute", 6, "job.customAttributes.stepsCompleted",
      "stepsCompleted is computed by the mock; it cannot be set"),
@@ -243,8 +244,8 @@ BASE = "job:\n  type: t\n" + TAIL
         pytest.param("name: ''\n" + BASE, "t.yaml:1: name: '' is not a valid name", id="empty-name"),
         pytest.param("name: -x\n" + BASE, "t.yaml:1: name: '-x' is not a valid name", id="name-leading-dash"),
         pytest.param("description: [a]\n" + BASE, "t.yaml:1: description: must be text", id="description-list"),
-        pytest.param(BASE + "jobs:\n  - jobId: j1\n    startTime: -5\n", "t.yaml:7: jobs[0].startTime: may not be "
-                     "negative", id="negative-start-time"),
+        pytest.param(BASE + "jobs:\n  - jobId: j1\n    startTime: -5\n", "t.yaml:7: jobs[0].startTime: must be epoch "
+                     "ms between 0 and 253402300799999", id="negative-start-time"),
         pytest.param(BASE + "jobs: {jobId: j1}\n", "t.yaml:5: jobs: must be a list", id="jobs-not-list"),
         pytest.param("a: &a [*a]\n" + BASE, "t.yaml:1: YAML: a recursive alias", id="recursive-list"),
         pytest.param("job: !custom {type: t}\n" + TAIL, "t.yaml:1: YAML: could not determine a constructor",

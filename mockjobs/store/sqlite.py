@@ -153,7 +153,7 @@ class _WriteTurn:
         """Hold the turn (this process's threads first take a thread lock)."""
         with self._lock:
             if self._pid != os.getpid():  # a forked worker locks through its own open file
-                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644), os.getpid()
+                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
                 weakref.finalize(self, _close_in, self._pid, self._fd)  # closed when the store goes
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
@@ -169,6 +169,7 @@ class SqliteStore:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # private; SQLite gives -wal and -shm its mode
         self._local = threading.local()
         self._turn = _WriteTurn(self.path.with_name(self.path.name + "-lock"))
         self._reads = ReadCache(self._stamp)
@@ -210,10 +211,11 @@ class SqliteStore:
                 yield db
                 for slot in slots:
                     db.execute("UPDATE changes SET value = value + 1 WHERE slot = ?", (slot,))
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite may have rolled back itself (a full disk); else never keep the lock
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
         if slots:
             self._local.seen = None  # our own commits leave our data_version as it was
 
