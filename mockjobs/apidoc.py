@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask
 from marshmallow import class_registry, fields
+from marshmallow.exceptions import RegistryError
 
 from . import __version__, control_schemas
 from .exposure import CONTROL_PREFIX
@@ -92,8 +93,18 @@ def document(app: Flask, server_url: str | None = None) -> dict[str, Any]:
     register_routes(spec, app)
     doc = spec.to_dict()
     for name, shape in doc["components"]["schemas"].items():  # rules a schema checks beyond its fields
-        shape.update(getattr(class_registry.get_class(name, all=False), "OPENAPI_EXTRA", {}))
+        shape.update(getattr(_schema_class(name), "OPENAPI_EXTRA", {}))
     return doc
+
+
+def _schema_class(component: str) -> type | None:
+    """The schema class a component is named after (apispec drops a "Schema" suffix: WhenSchema is When)."""
+    for name in (component, component + "Schema"):
+        try:
+            return class_registry.get_class(name, all=False)  # type: ignore[return-value]
+        except RegistryError:
+            continue
+    return None
 
 
 def register_routes(spec: APISpec, app: Flask, prefix: str = CONTROL_PREFIX) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -25,6 +26,8 @@ from ..clock import ClockState
 from ..errors import Conflict, NotFound, Stale, StoreUnavailable
 from ..timeline import Job
 from .base import ADDED, CHANGED, JOURNAL_MAX, SERVER_TTL_S, ReadCache, compact
+
+log = logging.getLogger("mockjobs")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -504,8 +507,12 @@ class SqliteJournal:
         """Append one request, dropping the oldest beyond the bound."""
         db = self.store._db()
         line = (entry.get("jobId"), compact(entry))
-        with self.store._turn.held():
-            newest = int(db.execute("INSERT INTO journal (job_id, entry) VALUES (?, ?)", line).lastrowid or 0)
+        try:
+            with self.store._turn.held():
+                newest = int(db.execute("INSERT INTO journal (job_id, entry) VALUES (?, ?)", line).lastrowid or 0)
+        except sqlite3.OperationalError as exc:  # a full disk costs the journal its entry, never a request its answer
+            log.warning("journal: cannot record a request: %s", exc)
+            return
         if newest % self._TRIM_EVERY == 0 and newest > self.limit:
             with self.store._tx() as tx:
                 dropped = tx.execute("DELETE FROM journal WHERE id <= ?", (newest - self.limit,)).rowcount
