@@ -14,12 +14,13 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 
 from .errors import MockjobsError
 
 CONTROL_PREFIX = "/__mock"
 DASHBOARD_PATHS = frozenset({"/", "/favicon.ico"})
+PAGE_PREFIXES = ("/scenarios/",)  # the pages for people beside the dashboard (mockjobs.pages); /static stays open
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 # Content types a control-API write may carry; none of them is CORS-safelisted, so a page of
 # another site cannot send them without a preflight. YAML only where a scenario is posted.
@@ -68,7 +69,7 @@ def install(app: Flask) -> None:
     def guard() -> Response | tuple[Response, int] | None:
         path = request.path
         control = path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
-        if not control and path not in DASHBOARD_PATHS:
+        if not control and path not in DASHBOARD_PATHS and not path.startswith(PAGE_PREFIXES):
             return None
         if loopback:
             host = _hostname(request.host)
@@ -79,6 +80,10 @@ def install(app: Flask) -> None:
                     f" and dashboard only to localhost, 127.0.0.1, [::1] or {bound} (a guard against DNS rebinding)",
                 )
         if token and not _has_token(token, cookie_ok=not control and request.method == "GET"):
+            if not control and request.method == "GET" and request.accept_mimetypes.accept_html:
+                page = Response(render_template("control_token.html", cookie=TOKEN_COOKIE), 401)
+                page.headers["WWW-Authenticate"] = 'Bearer realm="mockjobs control"'
+                return page  # a person's browser: a form that keeps the token (cookie) and reloads
             response, status = _refuse(
                 401,
                 "this server's control API needs its token: send Authorization: Bearer <token>"

@@ -133,3 +133,17 @@ def test_serve_with_a_control_token(launch: Launcher) -> None:
     assert refused.status_code == 401 and refused.json()["tokenRequired"] is True
     assert srv.post("/__mock/jobs", json={"scenario": "add-mission"}, headers=auth).status_code == 201
     assert srv.get("/__mock/jobs", headers=auth).json()["total"] >= 1
+
+
+def test_a_browser_without_the_token_gets_a_form_that_keeps_it(make_app) -> None:
+    client = make_app(HOST="0.0.0.0", CONTROL_TOKEN=TOKEN).test_client()
+    browser = {"Host": "mockhost.example:5000", "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/", "/scenarios/add-mission"):
+        page = client.get(path, headers=browser)
+        assert page.status_code == 401 and page.mimetype == "text/html", path
+        assert page.headers["WWW-Authenticate"].startswith("Bearer")
+        text = page.get_data(as_text=True)
+        assert 'id="control-token"' in text and f"{TOKEN_COOKIE}=" in text and TOKEN not in text
+    client.set_cookie(TOKEN_COOKIE, TOKEN, domain="mockhost.example")
+    assert client.get("/scenarios/add-mission", headers=browser).status_code == 200
+    assert client.get("/static/mockjobs.css", headers={"Host": "mockhost.example:5000"}).status_code == 200
