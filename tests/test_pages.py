@@ -107,6 +107,17 @@ def test_live_refreshes_are_answered_but_not_journaled(client: FlaskClient) -> N
     assert client.get("/__mock/requests").get_json()["count"] == 1
 
 
+def test_a_poll_paced_job_page_shows_what_its_last_poll_saw(client: FlaskClient, clock: ManualTime) -> None:
+    job_id = start(client, pace="poll")
+    clock.advance(3_600_000)  # the clock does not move a paced job
+    for n, latest in ((1, "First."), (2, "No code &lt;i&gt;here&lt;/i&gt;.")):
+        polled = client.get(f"/arcgis/rest/jobs/{job_id}").get_data(as_text=True)  # the Nth poll: the Nth event
+        assert f'<td id="latest">{latest}</td>' in polled, n
+        live = client.get(f"/arcgis/rest/jobs/{job_id}", headers={LIVE_HEADER: "1"}).get_data(as_text=True)
+        assert f'<td id="latest">{latest}</td>' in live and 'data-terminal="false"' in live, n  # not a poll
+    assert client.get(f"/__mock/jobs/{job_id}/polls").get_json()["count"] == 2
+
+
 def test_scenario_page_is_a_readable_table(client: FlaskClient) -> None:
     r = client.get("/scenarios/gaps")
     assert (r.status_code, r.mimetype) == (200, "text/html")
