@@ -176,7 +176,7 @@ def add_scenario() -> tuple[Response, int]:
       operationId: addScenario
       requestBody:
         required: true
-        description: At most 128 KiB as YAML, 2000 events per story.
+        description: At most 512 KiB as YAML, 10,000 events per story.
         content:
           application/json: {schema: ScenarioRequest}
           application/yaml: {schema: {type: string, maxLength: 131072}}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 MAX_BODY_BYTES = 1 << 20  # Flask's MAX_CONTENT_LENGTH: a larger request body is refused with 413
-MAX_SCENARIO_BYTES = 128 << 10  # a scenario's YAML text (a JSON body is measured as its YAML form)
-MAX_EVENTS = 2000  # events in a timeline, and in an on_cancel story
+MAX_SCENARIO_BYTES = 512 << 10  # a scenario's YAML text (a JSON body is measured as its YAML form)
+MAX_EVENTS = 10_000  # events in a timeline, and in an on_cancel story (make bench replays 10,000)
 MAX_YAML_VALUES = 50_000  # values in one scenario document, counting each use of an alias
 MAX_STRING = 10_000  # characters in one text value of a scenario, a var or a param
 MAX_NAME = 100  # characters in a scenario name

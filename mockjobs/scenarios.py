@@ -740,7 +740,7 @@ def _load_text(text: str, file: str, stem: str | None) -> Scenario:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_SCENARIO_BYTES:
         raise ScenarioErrors(
-            [ScenarioError(file, 1, "", f"{size} bytes; a scenario holds at most {MAX_SCENARIO_BYTES} (128 KiB)")]
+            [ScenarioError(file, 1, "", f"{size} bytes; a scenario holds at most {MAX_SCENARIO_BYTES} ({MAX_SCENARIO_BYTES >> 10} KiB)")]
         )
     try:
         located = yamlsrc.load(text)
