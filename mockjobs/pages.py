@@ -131,10 +131,8 @@ def job_page(job_id: str) -> Response:
         raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
     now = m.now()
     sc = m.scenario_of(job)
-    if m.rules.paced(job, sc):  # a poll-paced job's page shows what its last poll showed
-        pos = m.view(job, now).state.position
-    else:
-        pos = timeline.position(sc, job, now)
+    paced = m.rules.paced(job, sc)  # a poll-paced job's page shows what its last poll showed
+    pos = m.view(job, now).state.position if paced else timeline.position(sc, job, now)
     second = int(max(0.0, pos.elapsed) // 1000)  # the page shows whole seconds of elapsed time
     key = (job.job_id, job.seq, job.rev, pos.main, pos.cancel, second)
     _pages: OrderedDict[tuple[Any, ...], tuple[bytes, str, bool]] = current_app.extensions.setdefault(

@@ -739,8 +739,9 @@ def _load_text(text: str, file: str, stem: str | None) -> Scenario:
     stem = stem if stem is not None else Path(file).stem
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_SCENARIO_BYTES:
+        kib = MAX_SCENARIO_BYTES >> 10
         raise ScenarioErrors(
-            [ScenarioError(file, 1, "", f"{size} bytes; a scenario holds at most {MAX_SCENARIO_BYTES} ({MAX_SCENARIO_BYTES >> 10} KiB)")]
+            [ScenarioError(file, 1, "", f"{size} bytes; a scenario holds at most {MAX_SCENARIO_BYTES} ({kib} KiB)")]
         )
     try:
         located = yamlsrc.load(text)
