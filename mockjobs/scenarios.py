@@ -27,6 +27,8 @@ from .durations import format_ms, parse_ms
 from .errors import DurationError, ScenarioError, ScenarioErrors
 from .faults import PACES, Fault
 from .placeholders import PlaceholderError, Template
+from .resources import ResourceSpec
+from .resources import build as build_resources
 from .statuses import STATUSES, TERMINAL
 
 RESERVED_ATTRIBUTES = frozenset({"stepsCompleted", "isCancelled", "messageCodes", "totalSteps"})
@@ -138,6 +140,7 @@ class Scenario:
     source: Source
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     faults: tuple[Fault, ...] = ()  # fire on polls of this scenario's jobs
+    resources: tuple[ResourceSpec, ...] = ()  # what its jobs leave behind (SPEC section 11)
 
     @property
     def version(self) -> str:
@@ -385,6 +388,7 @@ class ScenarioSchema(_Strict):
     on_cancel = fields.List(fields.Nested(EventSchema), load_default=None)
     jobs = fields.List(fields.Nested(StaticJobSchema), load_default=list)
     faults = fields.List(fields.Nested(lambda: _fault_schema()), load_default=list)
+    resources = fields.List(fields.Nested(lambda: _resource_schema()), load_default=list)
 
     def __init__(self, source: Source, stem: str, lines: Mapping[Any, int]) -> None:
         super().__init__()
@@ -402,6 +406,13 @@ def _fault_schema() -> Schema:
     from .fault_schemas import ScenarioFaultSchema
 
     return ScenarioFaultSchema()
+
+
+def _resource_schema() -> Schema:
+    """A resources entry's schema (mockjobs.resources builds it on this module's fields)."""
+    from .resources import schemas
+
+    return schemas()[1]()
 
 
 # marshmallow's stock messages, said the way the rest of mockjobs says things
@@ -541,6 +552,10 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
             problem(("trigger", "path"), f"{t['path']} is a built-in ArcGIS route; pick another path")
         trigger = Trigger(t["method"], t["path"].rstrip("/") or "/", compiled(t["response"], ("trigger", "response")))
 
+    resources = build_resources(
+        data["resources"], compiled, problem, _BUILTIN_PATHS, trigger.path if trigger is not None else None
+    )
+
     static = []
     seen_ids: dict[str, int] = {}
     for i, sj in enumerate(data["jobs"]):
@@ -589,6 +604,7 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
         source=source,
         lines=MappingProxyType(dict(lines)),
         faults=faults,
+        resources=resources,
     )
 
 

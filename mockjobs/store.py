@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS faults (
     id  TEXT NOT NULL UNIQUE,
     doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS removed_resources (
+    key   TEXT PRIMARY KEY,
+    at_ms INTEGER NOT NULL
+);
 """
 
 
@@ -140,6 +144,9 @@ class Store(Protocol):
     def faults(self) -> list[dict[str, Any]]: ...
     def delete_fault(self, fault_id: str) -> bool: ...
     def clear_faults(self) -> None: ...
+    # resources (issue 13): derived from jobs; only removals are stored, and reset clears them
+    def remove_resource(self, key: str, at_ms: int) -> bool: ...
+    def removed_resources(self) -> dict[str, int]: ...
 
 
 class SqliteStore:
@@ -396,6 +403,7 @@ class SqliteStore:
             db.execute("DELETE FROM jobs")
             db.execute("DELETE FROM added_scenarios")
             db.execute("DELETE FROM meta WHERE key = 'clock'")
+            db.execute("DELETE FROM removed_resources")
             db.executemany(self._INSERT.format(verb="OR IGNORE"), rows)
 
     # ------------------------------------------------------------------ faults and shared counters (issue 11)
@@ -449,3 +457,18 @@ class SqliteStore:
         """Remove every fault (reset)."""
         with self._tx() as db:
             db.execute("DELETE FROM faults")
+
+    # ------------------------------------------------------------------ resources (issue 13)
+    # A job's resources are derived from it and its scenario; only a removal (an operation with
+    # `removes: true`) is stored, by the resource's key (job id, job seq, index). reset clears them.
+
+    def remove_resource(self, key: str, at_ms: int) -> bool:
+        """Mark a resource removed at mock time at_ms; False if it already was (by any worker)."""
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO removed_resources (key, at_ms) VALUES (?, ?)", (key, at_ms))
+            return cur.rowcount == 1
+
+    def removed_resources(self) -> dict[str, int]:
+        """key -> mock time of removal, of every removed resource (this worker's cache: don't change it)."""
+        query = "SELECT key, at_ms FROM removed_resources"
+        return self._cached("removed_resources", lambda: {r[0]: int(r[1]) for r in self._db().execute(query)})
