@@ -518,7 +518,7 @@ def document(context: str = "/arcgis", server_url: str | None = None) -> dict[st
                 'JSON in and out, ordinary HTTP statuses, errors as {"error": "<message>"}.'
             ),
         },
-        "paths": {**_paths(), **_fault_paths()},
+        "paths": {**_paths(), **_fault_paths(), **_resource_paths()},
         "components": {"schemas": _SCHEMAS, "responses": _RESPONSES},
     }
     if server_url:
@@ -584,3 +584,10 @@ def _fault_paths() -> dict[str, Any]:
             }
         },
     }
+
+
+def _resource_paths() -> dict[str, Any]:
+    """/__mock/resources (SPEC section 11), generated from mockjobs.control_resources' marshmallow schemas."""
+    from .control_resources import openapi_paths
+
+    return openapi_paths()

@@ -100,7 +100,7 @@ def schemas() -> tuple[type, type]:
     class OperationSchema(s._Strict):
         response = s.JsonField(
             required=True,
-            error_messages=s._required("required: what the operation answers, e.g. response: {success: true}"),
+            error_messages=s._required("required: what the operation answers, e.g. response: {{success: true}}"),
         )
         removes = fields.Boolean(truthy={True}, falsy={False}, load_default=False)
 
@@ -108,7 +108,8 @@ def schemas() -> tuple[type, type]:
         path = fields.String(
             required=True,
             validate=validate.Regexp(
-                RESOURCE_PATH_RE, error="{input!r} is not a path; write one under the context, like /rest/x/{missionId}"
+                RESOURCE_PATH_RE,
+                error="{input!r} is not a path; write one under the context, like /rest/x/{{missionId}}",
             ),
             error_messages=s._required("required: the resource's path under the context, e.g. /rest/services/{id}"),
         )
@@ -221,6 +222,19 @@ def _generators(value: Any, path: tuple[str | int, ...], problem: Callable[..., 
         return {k: _generators(v, (*path, k), problem) for k, v in value.items()}
     if isinstance(value, list):
         return [_generators(v, (*path, j), problem) for j, v in enumerate(value)]
+    return value
+
+
+def source(value: Any) -> Any:
+    """A compiled value back as the scenario file wrote it (Templates as text, Generate as a mapping)."""
+    if isinstance(value, Generate):
+        return {"generate": value.generator}
+    if isinstance(value, Template):
+        return value.source
+    if isinstance(value, dict):
+        return {k: source(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [source(v) for v in value]
     return value
 
 
