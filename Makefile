@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: venv serve test lint format bench wrk browser clean node clients clients-js clients-arcgis
+.PHONY: venv serve test lint format bench wrk browser redis clean node clients clients-js clients-arcgis
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,14 @@ clients-js: $(JS_STAMP)
 clients-arcgis: $(ARCGIS_STAMP)
 clients: clients-js clients-arcgis
 
-test: $(STAMP) browser clients
+
+# Debian's redis-server: the tests start their own on a free loopback port (never a system one).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || test -x /usr/bin/redis-server || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) \
+	  || { echo "error: could not install redis-server (apt-get install redis-server)"; exit 1; }; }
+
+test: $(STAMP) browser redis clients
 	$(BIN)/ruff check mockjobs tests app.py
 	REQUIRE_CLIENTS=1 ARCGIS_VENV=$(ARCGIS_VENV) $(BIN)/python -m pytest -n 2 $(ARGS)
 
@@ -71,7 +78,7 @@ wrk:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
 	  || { echo "error: could not install wrk (apt-get install wrk)"; exit 1; }; }
 
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk redis
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

@@ -78,6 +78,7 @@ class Bench:
         self.results: dict[str, list[wrk.WrkResult]] = {}
         self.cpu: dict[str, list[float]] = {}  # probe -> server CPU microseconds per request
         self.runs_total = self.runs_redone = 0
+        self.redis: servers.RedisProcess | None = None
 
     # ------------------------------------------------------------------ servers
 
@@ -90,6 +91,8 @@ class Bench:
     def stop_all(self) -> None:
         for s in self.servers:
             s.stop()
+        if self.redis is not None:
+            self.redis.stop()
 
     # ------------------------------------------------------------------ wrk
 
@@ -196,7 +199,7 @@ class Bench:
         job10 = self._create(main, "bench-10")
         job10k = self._create(main, "bench-10k")
         secured = self.start(
-            servers.mockjobs_server("mockjobs-auth", self.tmp, [sc_dir], self.tmp / "auth.db", ("--auth",)), health
+            servers.mockjobs_server("mockjobs-auth", self.tmp, [sc_dir], self.tmp / "auth.db", "--auth"), health
         )
         job_auth = self._create(secured, "bench-10")
         token = self._token(secured)
@@ -209,6 +212,11 @@ class Bench:
         docs = self._documents(main, job10)
         flask = self.start(servers.baseline_server("flask", "flask", self.tmp, docs), f"{CTX}/rest/jobs/x?f=json")
         raw = self.start(servers.baseline_server("wsgi", "wsgi", self.tmp, docs), f"{CTX}/rest/jobs/x?f=json")
+        self.redis = servers.RedisProcess(self.tmp / "redis")
+        on_redis = self.start(
+            servers.mockjobs_server("mockjobs-redis", self.tmp, [sc_dir], None, "--store", self.redis.url), health
+        )
+        job_redis = self._create(on_redis, "bench-10")
 
         def has_jobs(n: int) -> Callable[[bytes], bool]:
             return lambda body: json.loads(body).get("jobs") == n
@@ -243,6 +251,12 @@ class Bench:
             [
                 Probe("events/10", main, job_url(main, job10, "json"), c),
                 Probe("events/10k", main, job_url(main, job10k, "json"), c),
+            ]
+        )
+        groups.append(
+            [
+                Probe("engine/sqlite", main, job_url(main, job10, "json"), c),
+                Probe("engine/redis", on_redis, job_url(on_redis, job_redis, "json"), c),
             ]
         )
         groups.append(
@@ -319,6 +333,15 @@ class Bench:
                 self.ratio(f"store/{a.jobs}", "store/1"),
                 0.9,
                 note=f"{self.spread(f'store/{a.jobs}', 'store/1')}",
+            )
+        )
+        rep.add(
+            at_least(
+                "engine.redis",
+                "Redis-backed GET f=json / SQLite-backed",
+                self.ratio("engine/redis", "engine/sqlite"),
+                0.8,
+                note=f"{self.spread('engine/redis', 'engine/sqlite')}",
             )
         )
         for a_key, b_key, label in (
@@ -429,9 +452,24 @@ class Bench:
             )
         )
         rep.add(info("create.p99", f"  POST /__mock/jobs p99 at {c} connections", median([r.p99 for r in runs]), "ms"))
+        before = self._job_count(on_redis)
+        post = Probe("create.redis", on_redis, f"{on_redis.base}/__mock/jobs", c, script)
+        runs = [self.measure(post)[0] for _ in range(max(3, a.rounds // 2))]
+        self.results["create.redis"] = runs
+        rep.add(
+            info(
+                "create.rps.redis",
+                "  POST /__mock/jobs on Redis (jobs created per second)",
+                median([r.rps for r in runs]),
+                "jobs/s",
+                note=f"{self._job_count(on_redis) - before:,} jobs created, "
+                f"{sum(r.non_2xx + r.errors for r in runs)} failed",
+            )
+        )
         reset_ms = self._reset_cost(main)
         rep.add(info("reset.http", "  POST /__mock/reset under gunicorn (1 job to drop)", reset_ms, "ms"))
         self.stop_all()
+        self._journal_bound(sc_dir)
 
         # ---------------------------------------------------------------- start-up and scenario files
         self._startup_scaling()
@@ -540,6 +578,43 @@ class Bench:
             costs.append((time.perf_counter() - t0) * 1000)
             assert status == 200
         return median(costs)
+
+    def _journal_bound(self, sc_dir: Path) -> None:
+        """Server memory before and after polls = 100,000 (10,000 with --quick), the journal kept to a fifth."""
+        polls = 10_000 if self.args.quick else 100_000
+        bound = polls // 5
+        self.report.note(f"{polls:,} polls per engine with --journal-max {bound:,} ...")
+        self.redis = servers.RedisProcess(self.tmp / "redis-journal")
+        for engine, store in (("sqlite", f"sqlite:///{self.tmp / 'journal.db'}"), ("redis", self.redis.url)):
+            srv = self.start(
+                servers.mockjobs_server(
+                    f"journal-{engine}", self.tmp, [sc_dir], None, "--store", store, "--journal-max", str(bound)
+                ),
+                "/__mock/health",
+            )
+            job = self._create(srv, "bench-10")
+            probe = Probe(f"journal/{engine}", srv, f"{srv.base}{CTX}/rest/jobs/{job}?f=json", self.args.connections)
+            self.wrk(probe, seconds=1)  # warm: caches, threads, connections
+            before, redis_before = srv.memory()["rss_mib"], self.redis.memory_mib()
+            done = 0
+            while done < polls:
+                self.wrk(probe, seconds=2)
+                kept = json.loads(servers.get(f"{srv.base}/__mock/health")[1])["journal"]
+                done = kept["entries"] + kept["dropped"]
+            after, redis_after = srv.memory()["rss_mib"], self.redis.memory_mib()
+            extra = f"; Redis used_memory {redis_before:.1f} -> {redis_after:.1f} MiB" if engine == "redis" else ""
+            self.report.add(
+                at_most(
+                    f"journal.rss.{engine}",
+                    f"server RSS after / before {done:,} polls, {engine} (journal bound {bound:,})",
+                    after / before,
+                    1.1,
+                    note=f"{before:.0f} -> {after:.0f} MiB (master+workers); {kept['entries']:,} kept, "
+                    f"{kept['dropped']:,} dropped{extra}",
+                )
+            )
+            srv.stop()
+        self.redis.stop()
 
     def _startup_scaling(self) -> None:
         """`mockjobs serve DIR` start-up (to the first health answer) for growing file counts."""

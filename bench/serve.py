@@ -16,6 +16,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from mockjobs import cli
+from mockjobs.config import DEFAULTS
 
 from . import apps
 
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     args = cli._parser().parse_args(["serve", *rest])
     os.environ["BENCH_DOCS"] = own.docs
     docs = apps.load_docs(own.docs)
-    app = apps.flask_app(docs, args.context) if own.kind == "flask" else apps.wsgi_app(docs)
+    context = args.context or DEFAULTS["CONTEXT"]  # serve's settings options default to None (the config's)
+    app = apps.flask_app(docs, context) if own.kind == "flask" else apps.wsgi_app(docs)
     BaselineServer(app, args).run()
     return 0
 

@@ -217,15 +217,61 @@ def timed_get(url: str, timeout: float = 60) -> tuple[float, int, int]:
     return time.perf_counter() - t0, status, len(body)
 
 
-def mockjobs_server(
-    name: str, folder: Path, dirs: list[Path], state: Path | None = None, extra: tuple[str, ...] = ()
-) -> Server:
-    """`mockjobs serve DIR... --port P --state FILE [extra]`: exactly the command users run."""
+def mockjobs_server(name: str, folder: Path, dirs: list[Path], state: Path | None = None, *options: str) -> Server:
+    """`mockjobs serve DIR... --port P --state FILE [OPTIONS]`: exactly the command users run."""
     port = free_port()
-    cmd = [*mockjobs_command(), "serve", *map(str, dirs), "--port", str(port), *extra]
+    cmd = [*mockjobs_command(), "serve", *map(str, dirs), "--port", str(port), *options]
     if state is not None:
         cmd += ["--state", str(state)]
     return Server(name, cmd, port, folder / f"{name}.log")
+
+
+class RedisProcess:
+    """Debian's redis-server on a free loopback port, for the Redis-backed contenders."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        folder.mkdir(parents=True, exist_ok=True)
+        argv = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(folder)]
+        argv += ["--save", "", "--appendonly", "no"]
+        with open(folder / "redis.log", "ab") as out:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while self.info("memory") is None:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start (see {folder / 'redis.log'})")
+            time.sleep(0.05)
+
+    def info(self, section: str) -> dict[str, str] | None:
+        """INFO section as a mapping (None while the server does not answer), over a raw socket."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+                sock.sendall(f"INFO {section}\r\n".encode())
+                data = b""
+                while not data.endswith(b"\r\n") or data.count(b"\r\n") < 2:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        except OSError:
+            return None
+        lines = data.decode().split("\r\n")[1:]
+        return dict(line.split(":", 1) for line in lines if ":" in line)
+
+    def memory_mib(self) -> float:
+        """Memory Redis uses for the data (used_memory), in MiB."""
+        return int((self.info("memory") or {}).get("used_memory", "0")) / 2**20
+
+    def stop(self) -> None:
+        """TERM it and wait."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
 
 
 def baseline_server(name: str, kind: str, folder: Path, docs: Path) -> Server:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .config import DEFAULTS
 
 if TYPE_CHECKING:
     from .tls import Certificate
@@ -43,19 +44,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "dirs", nargs="*", metavar="DIR", help="scenario folders or files (default: the bundled scenarios)"
     )
+    # Options that are settings default to None: only those given override MOCKJOBS_* variables.
+    d = DEFAULTS
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=5000, help="port (default 5000; 0 picks a free one)")
     serve.add_argument("--workers", type=_positive, default=2, help="gunicorn worker processes (default 2)")
     serve.add_argument("--threads", type=_positive, default=4, help="threads per worker (default 4; 1: sync workers)")
-    serve.add_argument("--context", default="/arcgis", help="context path (default /arcgis)")
-    serve.add_argument("--speed", type=float, default=1.0, help="default speed of new jobs (default 1)")
-    serve.add_argument("--state", help="SQLite file that keeps jobs and clock across restarts")
-    serve.add_argument("--bundled", action="store_true", help="serve the bundled scenarios beside the DIRs")
+    serve.add_argument("--context", help=f"context path (default {d['CONTEXT']})")
+    serve.add_argument("--speed", type=float, help=f"default speed of new jobs (default {d['SPEED']:g})")
     serve.add_argument(
-        "--auth", action="store_true", help="token security: generateToken, then a token on each request"
+        "--store",
+        metavar="URL",
+        help="shared state: sqlite:///PATH (default: a temporary file) or redis://HOST:PORT/DB",
     )
+    serve.add_argument("--state", metavar="FILE", help="SQLite file that keeps jobs and clock across restarts")
     serve.add_argument(
-        "--user", default="admin:admin", metavar="NAME:PASSWORD", help="the user of --auth (admin:admin)"
+        "--journal-max", type=_positive, metavar="N", help=f"request journal entries kept (default {d['JOURNAL_MAX']})"
+    )
+    serve.add_argument("--bundled", action="store_true", default=None, help="serve the bundled scenarios beside DIRs")
+    serve.add_argument(
+        "--auth", action="store_true", default=None, help="token security: generateToken, then a token on each request"
+    )
+    serve.add_argument("--user", metavar="NAME:PASSWORD", help=f"the user of --auth ({d['USER']})")
+    serve.add_argument(
+        "--http-errors", action="store_true", default=None, help="answer ArcGIS errors with real HTTP statuses"
     )
     serve.add_argument(
         "--cors-origins",
@@ -65,9 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate made at start")
     serve.add_argument("--certfile", help="serve HTTPS with this PEM certificate (with --keyfile)")
     serve.add_argument("--keyfile", help="the PEM private key of --certfile")
-    serve.add_argument("--http-errors", action="store_true", help="answer ArcGIS errors with real HTTP statuses")
     serve.add_argument(
-        "--reload-interval", type=float, default=1.0, help="seconds between scans for scenario edits (0: off)"
+        "--reload-interval",
+        type=float,
+        help=f"seconds between scans for scenario edits (default {d['RELOAD_INTERVAL']:g}; 0: off)",
     )
     serve.add_argument("--log-level", default="info", help="gunicorn log level (default info)")
     serve.set_defaults(func=_serve)
@@ -182,7 +195,9 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
     import sqlite3
 
+    from .config import from_environment
     from .errors import MockjobsError
+    from .store import store_url
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [mockjobs] %(message)s")
     for d in args.dirs:
@@ -192,25 +207,38 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(args.certfile) != bool(args.keyfile):
         print("mockjobs: --certfile and --keyfile go together", file=sys.stderr)
         return 2
-    tmp = None
-    state = args.state
-    if not state or args.tls:
-        tmp = tempfile.mkdtemp(prefix="mockjobs-")
-    if not state:
-        state = os.path.join(tmp, "state.db")
-    config: dict[str, Any] = {
+    if args.state and args.store:
+        print("mockjobs: give either --store URL or --state FILE, not both", file=sys.stderr)
+        return 2
+    given = {
         "SCENARIOS": [str(Path(d).resolve()) for d in args.dirs] or None,
         "BUNDLED": args.bundled,
         "CONTEXT": args.context,
         "SPEED": args.speed,
-        "STATE": state,
+        "STORE": store_url(args.store, args.state),
+        "JOURNAL_MAX": args.journal_max,
         "HTTP_ERRORS": args.http_errors,
         "AUTH": args.auth,
         "USER": args.user,
         "RELOAD_INTERVAL": args.reload_interval,
+        "CORS_ORIGINS": args.cors_origins,
     }
-    if args.cors_origins is not None:
-        config["CORS_ORIGINS"] = args.cors_origins
+    config: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
+    try:
+        environment = from_environment()
+    except MockjobsError as exc:
+        print(f"mockjobs: {exc}", file=sys.stderr)
+        return 2
+    temporary_store = "STORE" not in config and not environment.keys() & {"STORE", "STATE"}
+    tmp = tempfile.mkdtemp(prefix="mockjobs-") if temporary_store or args.tls else None
+    if temporary_store:
+        assert tmp is not None
+        config["STORE"] = store_url(None, os.path.join(tmp, "state.db"))
+    state = (
+        args.state or args.store or config["STORE"]
+        if "STORE" in config
+        else environment.get("STORE") or environment.get("STATE")
+    )
     master = os.getpid()
     try:
         try:

@@ -1,4 +1,5 @@
-"""Settings: defaults, then MOCKJOBS_* environment variables, then create_app(config)."""
+"""Settings, one path for `mockjobs serve`, `gunicorn app:app` and `create_app(config)`:
+DEFAULTS, then MOCKJOBS_* environment variables, then explicit options."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from flask import Config
+
 from .errors import MockjobsError
 
 DEFAULTS: dict[str, Any] = {
@@ -20,7 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLED": False,  # with SCENARIOS, also serve the bundled ones
     "CONTEXT": "/arcgis",
     "SPEED": 1.0,
-    "STATE": None,  # SQLite file; None: a temporary one per server
+    "STATE": None,  # SQLite file, short for STORE sqlite:///FILE; None: a temporary one per server
+    "STORE": None,  # sqlite:///PATH or redis://HOST:PORT/DB; None: see STATE
+    "JOURNAL_MAX": 100_000,  # request journal entries kept (the oldest go first)
     "HTTP_ERRORS": False,  # real HTTP statuses on ArcGIS errors instead of 200
     "AUTH": False,  # token security: generateToken, and a token on every other request under CTX
     "USER": "admin:admin",  # NAME:PASSWORD that generateToken accepts
@@ -59,36 +64,42 @@ def static_dir() -> Path:
     return package_dir("static")
 
 
-def _coerce(key: str, raw: str) -> Any:
-    """An environment string as the type of key's default."""
+def _coerce(key: str, raw: Any) -> Any:
+    """An environment value (as Flask's from_prefixed_env read it: JSON, else text) as the type of key's default."""
     default = DEFAULTS[key]
     if key == "SCENARIOS":
-        return [p for p in raw.split(os.pathsep) if p]
+        return [str(p) for p in raw] if isinstance(raw, list) else [p for p in str(raw).split(os.pathsep) if p]
+    if default is None and not isinstance(raw, str):
+        return str(raw)
     if isinstance(default, bool):
-        if raw.strip().lower() in ("1", "true", "yes", "on"):
+        if isinstance(raw, (bool, int)) and raw in (0, 1):
+            return bool(raw)
+        if str(raw).strip().lower() in ("1", "true", "yes", "on"):
             return True
-        if raw.strip().lower() in ("0", "false", "no", "off", ""):
+        if str(raw).strip().lower() in ("0", "false", "no", "off", ""):
             return False
         raise MockjobsError(f"MOCKJOBS_{key}={raw!r}: expected true or false")
     if isinstance(default, (int, float)):
         try:
             return type(default)(raw)
-        except ValueError:
+        except (TypeError, ValueError):
             raise MockjobsError(f"MOCKJOBS_{key}={raw!r}: expected a number") from None
     return raw
 
 
-def settings(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Defaults overlaid with MOCKJOBS_* variables, then with config."""
-    environ = os.environ if environ is None else environ
+def from_environment() -> dict[str, Any]:
+    """The MOCKJOBS_* variables that name settings, read by Flask's Config.from_prefixed_env."""
+    env = Config(".")
+    env.from_prefixed_env("MOCKJOBS")
+    return {key: _coerce(key, value) for key, value in env.items() if key in DEFAULTS and key != "TIME_SOURCE"}
+
+
+def settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The one configuration path: defaults, then MOCKJOBS_* variables, then config (explicit options)."""
     out = dict(DEFAULTS)
-    for key in DEFAULTS:
-        raw = environ.get(f"MOCKJOBS_{key}")
-        if raw is not None and key != "TIME_SOURCE":
-            out[key] = _coerce(key, raw)
+    out.update(from_environment())
     for key, value in (config or {}).items():
-        key = key.upper()
-        out[key] = value
+        out[key.upper()] = value
     if isinstance(out["SCENARIOS"], (str, os.PathLike)):
         out["SCENARIOS"] = [p for p in str(out["SCENARIOS"]).split(os.pathsep) if p]
     context = "/" + str(out["CONTEXT"]).strip("/")
@@ -96,6 +107,8 @@ def settings(config: Mapping[str, Any] | None = None, environ: Mapping[str, str]
     out["SPEED"] = float(out["SPEED"])
     if out["SPEED"] <= 0:
         raise MockjobsError(f"speed must be above 0, not {out['SPEED']}")
+    if int(out["JOURNAL_MAX"]) < 1:
+        raise MockjobsError(f"the journal bound must be at least 1, not {out['JOURNAL_MAX']}")
     return out
 
 

@@ -58,3 +58,7 @@ class Stale(Conflict):
 
 class BadRequest(MockjobsError, ValueError):
     """A request body or parameter that cannot be used."""
+
+
+class StoreUnavailable(MockjobsError):
+    """The shared store (e.g. a Redis server) cannot be reached right now; try again later."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -16,16 +15,16 @@ from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
 from .cors import Cors, parse_origins
-from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound
+from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound, StoreUnavailable
 from .fastpath import DocumentCache, FastPath
 from .formats import FormatError
-from .journal import Journal
+from .heartbeat import Heartbeat
 from .service import MockService
-from .store import SqliteStore
+from .store import open_store, store_url
 
 log = logging.getLogger("mockjobs")
 
-_STATUS = {BadRequest: 400, NotFound: 404, Conflict: 409}
+_STATUS = {BadRequest: 400, NotFound: 404, Conflict: 409, StoreUnavailable: 503}
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,13 +50,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    state = Path(cfg["STATE"]) if cfg["STATE"] else temporary_state()
-    store = SqliteStore(state)
-    journal = Journal(state.with_name(state.name + ".journal"))
+    url = store_url(cfg["STORE"], cfg["STATE"]) or f"sqlite:///{temporary_state()}"
+    store = open_store(url, journal_max=int(cfg["JOURNAL_MAX"]))
     bundled = bundled_scenarios()
     registry = Registry(scenario_folders(cfg), store, labels={str(bundled): "scenarios"})
-    service = MockService(cfg, store, registry, journal, cfg["TIME_SOURCE"] or RealTime())
+    service = MockService(cfg, store, registry, store.journal, cfg["TIME_SOURCE"] or RealTime())
     app.extensions["mockjobs"] = service
+    heartbeat = app.extensions["mockjobs.heartbeat"] = Heartbeat(store)
 
     app.register_blueprint(views.bp, url_prefix=cfg["CONTEXT"])
     app.register_blueprint(control.bp)
@@ -65,16 +64,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(control_resources.bp)
     app.register_blueprint(control.dashboard_bp)
     app.register_blueprint(pages.bp)
-    _install_hooks(app, service)
+    _install_hooks(app, service, heartbeat)
     _install_error_handlers(app)
     docs = app.extensions["mockjobs.docs"] = DocumentCache()
     tokens = service.tokens if cfg["AUTH"] else None  # with tokens on, the fast path checks them too
-    fast = FastPath(app.wsgi_app, service, docs, cfg["CONTEXT"], int(cfg["PJSON_INDENT"]), tokens)
+    fast = FastPath(app.wsgi_app, service, docs, cfg["CONTEXT"], int(cfg["PJSON_INDENT"]), heartbeat, tokens)
     app.wsgi_app = Cors(fast, cfg["CONTEXT"], parse_origins(cfg["CORS_ORIGINS"]))  # type: ignore[method-assign]
     return app
 
 
-def _install_hooks(app: Flask, service: MockService) -> None:
+def _install_hooks(app: Flask, service: MockService, heartbeat: Heartbeat) -> None:
     context = app.config["CONTEXT"]
     interval = float(app.config["RELOAD_INTERVAL"])
 
@@ -84,6 +83,7 @@ def _install_hooks(app: Flask, service: MockService) -> None:
     @app.before_request
     def start_watcher() -> None:
         service.registry.watch(interval, on_change)  # once per process, after any fork
+        heartbeat.ensure(request.environ)
 
     @app.after_request
     def worker_header(response: Response) -> Response:

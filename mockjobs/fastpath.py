@@ -5,7 +5,7 @@ Clients poll `CTX/rest/jobs/<id>` far more than anything else, as `GET ?f=json`,
 (parameter, `X-Esri-Authorization` or `Authorization: Bearer`). Such a poll needs no routing,
 no request object and no template: the document's bytes are cached per worker under (job,
 revision, position in its timeline, format), the job row and the clock come from the store's
-generation-checked cache, a token is checked by the same `Tokens` as Flask's (never cached),
+change-checked cache, a token is checked by the same `Tokens` as Flask's (never cached),
 and the journal line is one write. Anything else (another format or parameter, a callback, a
 refused token, an unknown job) goes to the Flask app unchanged, so both paths answer the same
 bytes from the same function.
@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus
 from . import formats, timeline
 from .auth import TokenError, Tokens, token_from
 from .formats import Format
+from .heartbeat import Heartbeat
 from .scenarios import Scenario
 from .service import MockService
 from .timeline import Job, State
@@ -104,9 +105,11 @@ class FastPath:
         docs: DocumentCache,
         context: str,
         indent: int,
+        heartbeat: Heartbeat,
         tokens: Tokens | None = None,
     ) -> None:
         self.app = app
+        self.heartbeat = heartbeat
         self.service = service
         self.docs = docs
         self.tokens = tokens
@@ -117,6 +120,7 @@ class FastPath:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(self.prefix):
             return self.app(environ, start_response)
+        self.heartbeat.ensure(environ)
         method = environ["REQUEST_METHOD"]
         query = environ.get("QUERY_STRING", "")
         fmt = _FAST_QUERIES.get(query)

@@ -90,6 +90,26 @@ _SCHEMAS: dict[str, Any] = {
             "jobs": {"type": "integer"},
             "errors": {"type": "array", "items": {"type": "string"}},
             "clock": _ref("Clock"),
+            "store": {"type": "string", "description": "The store's URL (sqlite:///PATH or redis://HOST:PORT/DB)."},
+            "journal": {
+                "type": "object",
+                "properties": {n: {"type": "integer"} for n in ("entries", "max", "dropped")},
+                "description": "Request journal entries kept, the bound (--journal-max), and how many were dropped.",
+            },
+            "servers": {
+                "type": "array",
+                "description": "Server processes attached to the store, heard of in the last 30 s.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "host": {"type": "string"},
+                        "port": {"type": "integer"},
+                        "pid": {"type": "integer"},
+                        "version": {"type": "string"},
+                        "lastSeen": {"type": "number", "description": "Epoch seconds of its last heartbeat."},
+                    },
+                },
+            },
         },
     },
     "ScenarioSummary": {

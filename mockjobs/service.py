@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +16,12 @@ from . import timeline
 from .auth import Credentials, Tokens
 from .catalog import Registry
 from .clock import ClockState, TimeSource
-from .errors import BadRequest, Conflict, NotFound, Stale
+from .errors import BadRequest, Conflict, MockjobsError, NotFound, Stale
 from .faults import PACES
-from .journal import Journal, poll_summary
+from .journal import poll_summary
 from .polling import PollRules
 from .scenarios import JOB_ID_RE, Scenario, StaticJob, load_object, load_text, new_job_id
-from .store import Store
+from .store import Journal, Store
 from .timeline import Job, State
 
 log = logging.getLogger("mockjobs")
@@ -277,22 +278,22 @@ class MockService:
         """Journal one request under the context; note adds kind, jobId, status (and now, if known)."""
         if not self._journal_on:
             return
-        entry = {
-            "n": next(self._entries),
-            "real": self.real_ms(),
-            "time": note.get("now") or self.now(),
-            "method": method,
-            "path": path,
-            "query": _SECRETS.sub(r"\1=***", query),
-            "f": f,
-            "http": http,
-            "worker": os.getpid(),
-        }
-        entry.update((k, v) for k, v in note.items() if k != "now")
-        try:
+        try:  # a store that is down loses the entry, never the answer
+            entry = {
+                "n": next(self._entries),
+                "real": self.real_ms(),
+                "time": note.get("now") or self.now(),
+                "method": method,
+                "path": path,
+                "query": _SECRETS.sub(r"\1=***", query),
+                "f": f,
+                "http": http,
+                "worker": os.getpid(),
+            }
+            entry.update((k, v) for k, v in note.items() if k != "now")
             self.journal.record(entry)
-        except OSError:
-            log.exception("could not write the request journal")
+        except (OSError, MockjobsError) as exc:
+            log.warning("could not write the request journal: %s", exc)
 
     def poll_entries(self, job: Job, entries: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """The journal entries of job's polls (of this very job, not one deleted before it with its id)."""
@@ -349,6 +350,9 @@ class MockService:
             "jobs": self.store.count_jobs(),
             "errors": [str(e) for e in cat.errors],
             "clock": self.clock(),
+            "store": self.store.url,
+            "journal": self.journal.stats(),
+            "servers": self.store.servers(time.time()),
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 from mockjobs import create_app
 from mockjobs.clock import ManualTime
 from tests import servers
+from tests.redis_server import BINARY as REDIS_BINARY
+from tests.redis_server import RedisServer
 from tests.servers import Launcher
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,3 +70,31 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 def client(app: Flask) -> FlaskClient:
     """A test client of app."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of this test session (each xdist worker starts its own) on a free loopback port."""
+    if not Path(REDIS_BINARY).exists():
+        pytest.fail("redis-server is not installed (make test installs Debian's redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of the session's Redis, emptied for this test (and started, should a test have stopped it)."""
+    if redis_server.proc is None or redis_server.proc.poll() is not None:
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL of each engine, empty for this test."""
+    if request.param == "redis":
+        return str(request.getfixturevalue("redis_url"))
+    return f"sqlite:///{tmp_path / 'state.db'}"

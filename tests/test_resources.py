@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 from mockjobs.errors import ScenarioErrors
 from mockjobs.scenarios import load_text
 from mockjobs.service import MockService
-from mockjobs.store import SqliteStore
 from tests.test_auth import token
 
 MISSION_KEYS = [  # Esri's documented mission service example, in its order
@@ -318,13 +317,3 @@ def test_dashboard_lists_resources(client: FlaskClient, m: MockService) -> None:
     html = client.get("/").data.decode()
     assert 'id="resources"' in html and f'href="/arcgis/rest/services/{mid}/MissionServer"' in html
     assert "operations: addReport, delete (removes)" in html
-
-
-def test_removals_are_shared_by_every_worker_through_the_store(tmp_path) -> None:
-    one, two = SqliteStore(tmp_path / "s.db"), SqliteStore(tmp_path / "s.db")
-    assert two.removed_resources() == {}
-    assert one.remove_resource("j1#1/0", 1000) is True
-    assert two.remove_resource("j1#1/0", 2000) is False  # another worker removed it first
-    assert two.removed_resources() == {"j1#1/0": 1000}
-    one.reset([])
-    assert two.removed_resources() == {}

@@ -1,19 +1,16 @@
-"""The SQLite store: what one worker writes, every other worker reads, caches or not."""
+"""The SQLite engine's own duties (the shared contract is in test_store_contract.py)."""
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from mockjobs.clock import ClockState
-from mockjobs.errors import Conflict
-from mockjobs.generation import Generation
-from mockjobs.store import SqliteStore
+from mockjobs.store import SqliteStore, open_store, store_url
+from mockjobs.store.base import CHANGED
+from mockjobs.store.sqlite import SqliteJournal
 from mockjobs.timeline import Job
 
 
@@ -22,81 +19,22 @@ def job(job_id: str = "j1", start: int = 1000) -> Job:
     return Job(job_id=job_id, scenario="s", version="v1", vars={"a": 1}, params={}, start_ms=start)
 
 
-@pytest.fixture
-def two(tmp_path: Path) -> tuple[SqliteStore, SqliteStore]:
-    """Two stores on one file, as two workers of one server have."""
-    path = tmp_path / "state.db"
-    return SqliteStore(path), SqliteStore(path)
+def test_a_state_file_is_short_for_a_sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert store_url(None, "state.db") == f"sqlite:///{tmp_path / 'state.db'}"
+    store = open_store(store_url(None, "state.db"))
+    assert isinstance(store, SqliteStore) and store.path == tmp_path / "state.db"
+    assert open_store("sqlite:///rel.db").path == Path("rel.db")  # type: ignore[attr-defined]
 
 
-def test_a_write_through_one_store_is_read_by_the_other_despite_its_cache(two) -> None:
-    a, b = two
-    assert b.get_job("j1") is None  # cached as absent
-    added = a.add_job(job())
-    assert b.get_job("j1") == added
-    moved = a.update_job(added, start_ms=500)
-    assert b.get_job("j1").start_ms == 500 == moved.start_ms
-    a.set_clock(ClockState(0, 42))
-    assert b.clock() == ClockState(0, 42)
-    assert a.delete_job("j1") is True
-    assert b.get_job("j1") is None
-    assert b.job_ids() == []
-
-
-def test_reads_without_writes_come_from_the_cache(two) -> None:
-    a, b = two
+def test_a_cached_read_costs_one_pragma_until_another_connection_commits(tmp_path: Path) -> None:
+    a, b = SqliteStore(tmp_path / "s.db"), SqliteStore(tmp_path / "s.db")
     a.add_job(job())
-    first = b.get_job("j1")
-    assert b.get_job("j1") is first  # the same object: no new read
-    gen = b.generation.value()
-    a.set_clock(ClockState(5, None))
-    assert b.generation.value() == gen + 1
-    assert b.get_job("j1") is not first and b.get_job("j1") == first
-
-
-def test_stale_update_is_refused(two) -> None:
-    a, b = two
-    added = a.add_job(job())
-    a.update_job(added, start_ms=1)
-    with pytest.raises(Conflict):
-        b.update_job(added, start_ms=2)  # b's copy is one revision behind
-
-
-def in_processes(target: Callable[[str, int], None], path: str, times: int, processes: int = 3) -> None:
-    """Run target(path, times) in forked processes at once, as workers would; each must succeed."""
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=target, args=(path, times)) for _ in range(processes)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
-
-
-def _bump(path: str, times: int) -> None:
-    store = SqliteStore(path)
-    for i in range(times):
-        store.set_clock(ClockState(i, None))
-
-
-def test_concurrent_writers_in_other_processes_lose_no_generation(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.db")
-    SqliteStore(path)
-    in_processes(_bump, path, 50)
-    assert Generation(path + ".gen").value() == 150  # each write counted once
-
-
-def _advance_clock(path: str, times: int) -> None:
-    store = SqliteStore(path)
-    for _ in range(times):
-        store.update_clock(lambda state: state.advance(1))
-
-
-def test_clock_changes_from_several_processes_are_never_lost(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.db")
-    SqliteStore(path).set_clock(ClockState(0, 1000))  # frozen, so the sum is exact
-    in_processes(_advance_clock, path, 40)
-    assert SqliteStore(path).clock() == ClockState(0, 1000 + 120)
+    before = b._stamp((CHANGED,))
+    b.journal.record({"n": 1})  # a commit that changes nothing cached
+    assert a._stamp((CHANGED,)) == before  # data_version moved, so the counters were re-read: unchanged
+    a.delete_job("j1")
+    assert b._stamp((CHANGED,)) == (before[0] + 1,)
 
 
 def test_a_job_moved_by_another_worker_is_advanced_from_where_it_now_is(make_app) -> None:
@@ -105,24 +43,11 @@ def test_a_job_moved_by_another_worker_is_advanced_from_where_it_now_is(make_app
     job = one.create("add-mission")
     stale = two.get(job.job_id)  # the second worker has read the job...
     one.advance(job.job_id, by_ms=5000)  # ...and the first moves it meanwhile
-    two.store._cache.clear()
-    two.store._cache[("job", job.job_id)] = (two.store.generation.value(), stale)  # still the stale copy
+    reads = two.store._reads
+    reads.clear()
+    reads._cache[("job", job.job_id)] = (two.store._stamp((CHANGED,)), stale)  # still the stale copy
     moved = two.advance(job.job_id, by_ms=1000)
     assert moved.start_ms == job.start_ms - 6000  # both moves count
-
-
-def test_adding_a_job_keeps_the_other_workers_cached_rows_and_shows_the_new_one(two) -> None:
-    a, b = two
-    a.add_job(job("j1"))
-    first = b.get_job("j1")
-    assert b.get_job("j2") is None  # absent: never cached, since it may be added any moment
-    assert b.job_ids() == ["j1"]
-    a.add_job(job("j2"))
-    assert b.get_job("j1") is first  # still the cached row: adding touches no existing row
-    assert b.get_job("j2") is not None
-    assert b.job_ids() == ["j1", "j2"]
-    a.update_job(first, start_ms=1)
-    assert b.get_job("j1").start_ms == 1  # a change expires it
 
 
 def _open_files(name: str) -> list[str]:
@@ -142,45 +67,26 @@ def test_a_dropped_store_closes_its_database_at_once(tmp_path: Path) -> None:
     store.add_job(job())
     assert any(f.endswith("state.db") for f in _open_files(str(tmp_path)))
     del store  # no close(), no garbage collection: a fork now must not inherit the files
-    assert [f for f in _open_files(str(tmp_path)) if "state.db" in f and not f.endswith(".gen")] == []
+    assert [f for f in _open_files(str(tmp_path)) if "state.db" in f] == []
 
 
-# --------------------------------------------------------------------------- faults and shared counters
+def test_the_journal_leaves_no_files_beside_the_database(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    for n in range(5):
+        store.journal.record({"n": n, "jobId": "j1"})
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db-")) == ["state.db"]
 
 
-def _count_polls(path: str, times: int) -> None:
-    store = SqliteStore(path)
-    for _ in range(times):
-        store.incr("poll:j1")
-
-
-def test_incr_from_several_processes_counts_every_increment_once(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.db")
-    store = SqliteStore(path)
-    assert store.incr("poll:j1") == 1
-    gen = Generation(path + ".gen").value()
-    in_processes(_count_polls, path, 40)
-    assert store.incr("poll:j1") == 1 + 120 + 1
-    assert store.incr("poll:other") == 1
-    assert Generation(path + ".gen").value() == gen  # counting expires nobody's cache
-    store.clear_counters()
-    assert store.incr("poll:j1") == 1
-
-
-def test_faults_keep_creation_order_and_every_worker_sees_changes_through_its_cache(two) -> None:
-    a, b = two
-    assert b.faults() == []  # cached as empty
-    a.put_fault("f1", {"id": "f1", "do": {"http": 503}})
-    a.put_fault("f2", {"id": "f2", "do": {"drop": True}})
-    assert [f["id"] for f in b.faults()] == ["f1", "f2"]
-    a.put_fault("f1", {"id": "f1", "do": {"http": 502}})  # replaced in place
-    assert b.faults()[0] == {"id": "f1", "do": {"http": 502}}
-    assert all(x is y for x, y in zip(b.faults(), b.faults(), strict=True))  # unchanged: the cached mappings
-    assert a.delete_fault("f1") is True
-    assert a.delete_fault("f1") is False
-    assert [f["id"] for f in b.faults()] == ["f2"]
-    a.clear_faults()
-    assert b.faults() == []
+def test_the_journal_table_is_trimmed_to_its_bound(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db", journal_max=10)
+    for n in range(1, 301):
+        store.journal.record({"n": n, "jobId": f"j{n % 2}"})
+    rows = store._db().execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+    assert rows < 10 + SqliteJournal._TRIM_EVERY  # the rows beyond the bound really go
+    assert [e["n"] for e in store.journal.entries()] == list(range(291, 301))
+    assert [e["n"] for e in store.journal.entries("j1")] == [291, 293, 295, 297, 299]
+    assert store.journal.stats() == {"entries": 10, "max": 10, "dropped": 290}
 
 
 def test_a_state_file_without_the_pace_column_gets_it(tmp_path: Path) -> None:
