@@ -317,3 +317,19 @@ def test_dashboard_lists_resources(client: FlaskClient, m: MockService) -> None:
     html = client.get("/").data.decode()
     assert 'id="resources"' in html and f'href="/arcgis/rest/services/{mid}/MissionServer"' in html
     assert "operations: addReport, delete (removes)" in html
+
+
+def test_mockjobs_check_prints_a_resource_error_as_one_line(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE + "resources:\n  - path: /rest/a\n    operations:\n      go: {removes: true}\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "mockjobs.cli", "check", str(bad)], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 1
+    assert run.stdout == (
+        f"{bad}:9: resources[0].operations.go.response: required: what the operation answers,"
+        " e.g. response: {success: true}\n"
+    )
