@@ -333,3 +333,10 @@ def test_mockjobs_check_prints_a_resource_error_as_one_line(tmp_path) -> None:
         f"{bad}:9: resources[0].operations.go.response: required: what the operation answers,"
         " e.g. response: {success: true}\n"
     )
+
+
+def test_scenario_page_lists_its_resources(client: FlaskClient) -> None:
+    html = client.get("/scenarios/create-mission").data.decode()
+    assert 'id="scenario-resources"' in html
+    assert "/rest/services/{missionId}/MissionServer" in html and "/rest/missions/{missionId}" in html
+    assert "connectionInfo, reports" in html and "addReport, delete (removes)" in html
