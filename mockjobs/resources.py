@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate
 
-from .durations import parse_ms
+from .durations import format_ms, parse_ms
 from .errors import DurationError
 from .placeholders import Template, render_value
 from .timeline import EPSILON_MS, values_for
@@ -67,8 +67,6 @@ class ResourceSpec:
     @property
     def appears_text(self) -> str:
         """appears as the scenario file writes it."""
-        from .durations import format_ms
-
         return self.appears if isinstance(self.appears, str) else format_ms(self.appears)
 
 
