@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from marshmallow import EXCLUDE, Schema
 from werkzeug.exceptions import BadRequest as HttpBadRequest
 
-from . import apidoc, pages, picture
+from . import apidoc, pages, picture, resources
 from . import control_schemas as cs
 from .durations import format_ms
 from .errors import BadRequest, NotFound, ScenarioErrors
@@ -134,6 +134,21 @@ def scenario_detail(sc: Scenario) -> dict[str, Any]:
         {"jobId": j.job_id, "startTime": j.start_time, "vars": dict(j.vars), "speed": j.speed} for j in sc.jobs
     ]
     out["faults"] = [f.to_doc() for f in sc.faults]
+    out["resources"] = [
+        {
+            "path": r.path.source,
+            "aliases": [a.source for a in r.aliases],
+            "appears": r.appears_text,
+            "listed": _template_text(r.listed) if r.listed is not None else None,
+            "document": _template_text(dict(r.document)),
+            "children": _template_text(dict(r.children)),
+            "operations": {
+                name: {"response": resources.source(op.response), "removes": op.removes}
+                for name, op in r.operations.items()
+            },
+        }
+        for r in sc.resources
+    ]
     return out
 
 
@@ -502,6 +517,7 @@ def dashboard() -> str:
         jobs=[pages.job_row(m, job) for job in m.store.jobs(max(0, m.store.count_jobs() - 200))],
         journal=journal,
         journal_total=journal_total,
+        resources=[r.summary() for r in resources.every(m)][-200:],
         log_job=log_job,
         context=current_app.config["CONTEXT"],
         refresh=_refresh(),

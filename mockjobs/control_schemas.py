@@ -319,6 +319,25 @@ class StaticJobDetail(Schema):
     speed = fields.Float(allow_none=True, required=True)
 
 
+class ResourceOperationDetail(Schema):
+    """An operation of a declared resource (POST <path>/<name>)."""
+
+    response = fields.Raw(required=True, metadata={"description": "The answer's template."})
+    removes = fields.Boolean(required=True)
+
+
+class ResourceDetail(Schema):
+    """A resource the scenario's jobs leave behind, as declared (templates as written)."""
+
+    path = fields.String(required=True)
+    aliases = fields.List(fields.String(), required=True)
+    appears = fields.String(required=True, metadata={"description": "completed, start, or an offset such as 30s."})
+    listed = fields.Raw(allow_none=True, required=True, metadata={"description": "Its CTX/rest/services entry."})
+    document = fields.Dict(keys=fields.String(), required=True)
+    children = fields.Dict(keys=fields.String(), required=True)
+    operations = fields.Dict(keys=fields.String(), values=fields.Nested(ResourceOperationDetail), required=True)
+
+
 class ScenarioDetail(ScenarioSummary):
     """A scenario normalised: every default filled in, offsets in seconds."""
 
@@ -329,6 +348,7 @@ class ScenarioDetail(ScenarioSummary):
     on_cancel = fields.List(fields.Nested(EventDetail), required=True)
     jobs = fields.List(fields.Nested(StaticJobDetail), required=True)
     faults = fields.List(fields.Nested(FaultResponseSchema), required=True)
+    resources = fields.List(fields.Nested(ResourceDetail), required=True)
 
 
 class JobCreated(Schema):

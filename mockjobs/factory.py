@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, control_faults, exposure, formats, pages, views
+from . import control, control_faults, control_resources, exposure, formats, pages, views
 from .catalog import Registry
 from .clock import RealTime
 from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
@@ -67,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp, url_prefix=cfg["CONTEXT"])
     app.register_blueprint(control.bp)
     app.register_blueprint(control_faults.bp)
+    app.register_blueprint(control_resources.bp)
     app.register_blueprint(control.dashboard_bp)
     app.register_blueprint(pages.bp)
     _install_hooks(app, service, heartbeat)

@@ -29,6 +29,8 @@ from .errors import BadRequest, DurationError, ScenarioError, ScenarioErrors
 from .faults import PACES, Fault
 from .limits import MAX_EPOCH_MS, MAX_EVENTS, MAX_NAME, MAX_SCENARIO_BYTES, MAX_SPEED, MIN_SPEED
 from .placeholders import PlaceholderError, Template
+from .resources import ResourceSpec
+from .resources import build as build_resources
 from .statuses import STATUSES, TERMINAL
 
 RESERVED_ATTRIBUTES = frozenset({"stepsCompleted", "isCancelled", "messageCodes", "totalSteps"})
@@ -164,6 +166,7 @@ class Scenario:
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     faults: tuple[Fault, ...] = ()  # fire on polls of this scenario's jobs
     warnings: tuple[ScenarioError, ...] = field(repr=False, compare=False, default=())  # `check --strict` refuses them
+    resources: tuple[ResourceSpec, ...] = ()  # what its jobs leave behind (SPEC section 11)
 
     @property
     def version(self) -> str:
@@ -446,6 +449,7 @@ class ScenarioSchema(_Strict):
     )
     jobs = fields.List(fields.Nested(StaticJobSchema), load_default=list)
     faults = fields.List(fields.Nested(lambda: _fault_schema()), load_default=list)
+    resources = fields.List(fields.Nested(lambda: _resource_schema()), load_default=list)
 
     def __init__(self, source: Source, stem: str, lines: Mapping[Any, int]) -> None:
         super().__init__()
@@ -463,6 +467,13 @@ def _fault_schema() -> Schema:
     from .fault_schemas import ScenarioFaultSchema
 
     return ScenarioFaultSchema()
+
+
+def _resource_schema() -> Schema:
+    """A resources entry's schema (mockjobs.resources builds it on this module's fields)."""
+    from .resources import schemas
+
+    return schemas()[1]()
 
 
 # marshmallow's stock messages, said the way the rest of mockjobs says things
@@ -622,6 +633,10 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
             MappingProxyType(dict(t["params"])),
         )
 
+    resources = build_resources(
+        data["resources"], compiled, problem, _BUILTIN_PATHS, trigger.path if trigger is not None else None
+    )
+
     static = []
     seen_ids: dict[str, int] = {}
     for i, sj in enumerate(data["jobs"]):
@@ -671,6 +686,7 @@ def _build(data: dict[str, Any], source: Source, stem: str, lines: Mapping[Any, 
         lines=MappingProxyType(dict(lines)),
         faults=faults,
         warnings=tuple(warnings),
+        resources=resources,
     )
 
 

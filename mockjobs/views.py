@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import faulted, formats, pages, timeline
+from . import faulted, formats, pages, resources, timeline
 from .auth import DEFAULT_MINUTES, token_from
 from .errors import ArcgisError, BadRequest, Conflict, NotFound
 from .fastpath import DocumentCache, Writer, json_writer
@@ -55,7 +56,12 @@ def _open_unknown_path() -> bool:
     if str(current_app.config["AUTH_UNKNOWN_PATHS"]) != "404" or request.endpoint != "arcgis.other":
         return False
     rest = (request.view_args or {}).get("rest", "")
-    return mock().registry.trigger(request.method, "/" + rest) is None and not _allowed_methods(rest)
+    m = mock()
+    return (
+        m.registry.trigger(request.method, "/" + rest) is None
+        and not _allowed_methods(rest)
+        and resources.find(m, "/" + rest) is None
+    )
 
 
 def answer(obj: Any, template: str, **context: Any) -> Response:
@@ -148,6 +154,65 @@ def job(job_id: str) -> Response:
     return formats.wrap(body, f)
 
 
+_CATALOG_PAGE = 100  # the documented example's num
+
+
+def _whole(name: str, default: int, low: int) -> int:
+    """A whole-number parameter of the catalog (start, num), at least low."""
+    raw = request.values.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < low:
+        raise ArcgisError(400, "Invalid parameter.", [f"{name} must be a whole number >= {low}, not {raw!r}."])
+    return int(raw)
+
+
+@bp.route("/rest/services", methods=["GET", "POST"], strict_slashes=False)
+def services() -> Response:
+    """Mission Server's services catalog: the listed entries of live resources (SPEC section 11)."""
+    g.journal = {"kind": "catalog"}
+    doc = resources.catalog(mock(), _whole("start", 1, 1), min(_whole("num", _CATALOG_PAGE, 1), 10_000))
+    return answer(doc, "services.html")
+
+
+def _pretty(value: Any) -> str:
+    """A value as indented JSON text, keys in their order (for html pages)."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _resource(rest: str) -> Response | None:
+    """A scenario resource, its child or operation at this path; None if no job declares one there."""
+    m = mock()
+    found = resources.find(m, "/" + rest)
+    if found is None:
+        return None
+    res, name = found
+    g.journal = {"kind": "resource", "jobId": res.job.job_id, "resource": res.path, "state": res.state}
+    if name:
+        g.journal["child" if name in res.spec.children else "operation"] = name
+    if res.state != resources.LIVE:
+        raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
+    if name in res.spec.operations:
+        if request.method != "POST":
+            raise ArcgisError(405, "Method not allowed.", [f"{name} is an operation; use POST."])
+        op = res.spec.operations[name]
+        if op.removes and not m.store.remove_resource(res.key, m.now()):
+            raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])  # removed meanwhile
+        return answer(res.response(name), "resource.html", title=name, base=None, spec=None, pretty=_pretty)
+    if request.method not in ("GET", "POST"):
+        raise ArcgisError(405, "Method not allowed.", [f"{request.method} is not supported for {request.path}."])
+    if name:
+        return answer(res.child(name), "resource.html", title=name, base=None, spec=None, pretty=_pretty)
+    return answer(
+        res.document(),
+        "resource.html",
+        title=res.path.rsplit("/", 1)[-1],
+        base=request.path.rstrip("/"),
+        spec=res.spec,
+        pretty=_pretty,
+    )
+
+
 def _allowed_methods(rest: str) -> list[str]:
     """The methods that some other route or trigger answers at this path under the context."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
@@ -171,6 +236,9 @@ def other(rest: str) -> Response:
     m = mock()
     sc = m.registry.trigger(request.method, "/" + rest)
     if sc is None:
+        found = _resource(rest)
+        if found is not None:
+            return found
         allowed = _allowed_methods(rest)
         if allowed:
             g.journal = {"kind": "other"}

@@ -147,3 +147,31 @@ def test_redis_stopped_and_started_mid_run(
         wait_until(lambda srv=srv: srv.get("/__mock/health").status_code == 200, timeout=15, what="recovery")
         assert srv.get("/arcgis/rest/jobs/jsurvives?f=json").json()["jobId"] == "jsurvives"
     assert b.post("/__mock/jobs", json={"scenario": "steps"}).status_code == 201
+
+
+def test_a_resource_made_on_one_host_answers_and_is_removed_on_the_other(
+    launch: Launcher, tmp_path: Path, store_url: str
+) -> None:
+    shelf = steps() + textwrap.dedent(
+        """\
+        resources:
+          - path: /rest/shelves/{jobId}
+            listed: {name: "{jobId}", type: Shelf}
+            document: {job: "{jobId}"}
+            operations:
+              drop: {response: {success: true}, removes: true}
+        """
+    )
+    folder_a = scenario_folder(tmp_path / "a", {"steps.yaml": shelf})
+    folder_b = scenario_folder(tmp_path / "b", {"steps.yaml": shelf})
+    a = launch.serve(str(folder_a), "--store", store_url, "--workers", "1")
+    b = launch.serve(str(folder_b), "--store", store_url, "--workers", "1")
+    assert a.post("/__mock/jobs", json={"scenario": "steps", "jobId": "jshelf"}).status_code == 201
+    assert b.get("/arcgis/rest/shelves/jshelf?f=json").json()["error"]["code"] == 404  # not completed yet
+    a.post("/__mock/jobs/jshelf/advance", json={"to": "end"})
+    assert b.get("/arcgis/rest/shelves/jshelf?f=json").json() == {"job": "jshelf"}
+    assert b.get("/arcgis/rest/services?f=json").json()["services"] == [{"name": "jshelf", "type": "Shelf"}]
+    assert b.post("/arcgis/rest/shelves/jshelf/drop", data={"f": "json"}).json() == {"success": True}
+    assert a.get("/arcgis/rest/shelves/jshelf?f=json").json()["error"]["code"] == 404
+    assert a.post("/arcgis/rest/shelves/jshelf/drop", data={"f": "json"}).json()["error"]["code"] == 404
+    assert a.get("/__mock/resources").json()["resources"][0]["state"] == "removed"

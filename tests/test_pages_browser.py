@@ -491,3 +491,24 @@ def test_control_token_goes_to_the_control_api_only(app: Flask, clock: ManualTim
     pictures = [auth for url, auth in sent if url.startswith(f"{base_url}/__mock/jobs/{job_id}/timeline.svg?")]
     assert live and set(live) == {None}  # ArcGIS would read it as its own token
     assert pictures and set(pictures) == {"Bearer T"}
+
+
+@pytest.mark.parametrize("app", [["create-mission.yaml"]], indirect=True)
+def test_a_mission_left_behind_is_browsable_from_the_dashboard(app: Flask, base_url: str, page: Any) -> None:
+    m = app.extensions["mockjobs"]
+    job = m.create("create-mission", params={"title": "Harbour <b>patrol</b>"})
+    m.advance(job.job_id, to="end")
+    mission_id = job.vars["missionId"]
+    page.goto(f"{base_url}/")
+    assert page.inner_text("#resources .resource-state") == "live"
+    page.click("#resources a.resource-link")
+    page.wait_for_url(f"{base_url}/arcgis/rest/services/{mission_id}/MissionServer")
+    assert page.inner_text("#resource-title") == "MissionServer"
+    assert mission_id in page.inner_text("#resource")
+    assert page.locator("#operations li").all_inner_texts()[1].startswith("delete")
+    shot(page, "mission-service")
+    page.click("#children a >> text=connectionInfo")
+    page.wait_for_url(f"{base_url}/arcgis/rest/services/{mission_id}/MissionServer/connectionInfo")
+    assert f"/ws/services/{mission_id}/MessageServer" in page.inner_text("#resource")
+    page.goto(f"{base_url}/arcgis/rest/services")
+    assert page.inner_text("#services") == f"{mission_id} (MissionServer): Harbour <b>patrol</b>"  # text, not markup

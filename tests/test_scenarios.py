@@ -31,7 +31,7 @@ _STATUSES = "SUBMITTED, EXECUTING, PROCESSING, CANCELLING, CANCELLED, FAILED, CO
 RULES: list[tuple[str, int, str, str]] = [
     # unknown keys, wherever they are
     ("unknown_key_top_level", 7, "retries", "unknown key; allowed here: name, description, job, vars, trigger, "
-     "timeline, on_cancel, jobs, faults"),
+     "timeline, on_cancel, jobs, faults, resources"),
     ("unknown_key_job", 4, "job.user", "unknown key (did you mean 'username'?); allowed here: type, username, "
      "totalSteps, status, customAttributes, pendingEndTime, pace"),
     ("unknown_key_event", 8, "timeline[1].mesage",
@@ -284,7 +284,7 @@ def test_every_problem_of_a_file_is_reported_in_line_order() -> None:
         "t.yaml:6: timeline[0].at: negative offset -1: offsets count from the start and cannot be negative",
         "t.yaml:7: timeline[1].at: required: every event needs its offset, e.g. at: 0 or at: 12s",
         "t.yaml:8: extra: unknown key; allowed here: name, description, job, vars, trigger, timeline, on_cancel, jobs, "
-        "faults",
+        "faults, resources",
     ]
 
 

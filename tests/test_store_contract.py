@@ -209,6 +209,19 @@ def test_faults_keep_creation_order_and_every_worker_sees_changes(two) -> None:
     assert a.faults() == []
 
 
+def test_resource_removals_are_shared_counted_once_and_cleared_by_reset(two) -> None:
+    a, b = two
+    assert b.removed_resources() == {}
+    assert a.remove_resource("j1#1/0", 1000) is True
+    assert b.remove_resource("j1#1/0", 2000) is False  # another worker removed it first: its time stays
+    b.remove_resource("j2#2/1", 3000)
+    assert a.removed_resources() == {"j1#1/0": 1000, "j2#2/1": 3000}
+    assert b.removed_resources() == {"j1#1/0": 1000, "j2#2/1": 3000}
+    b.reset([])
+    assert a.removed_resources() == {} and b.removed_resources() == {}
+    assert a.remove_resource("j1#1/0", 4000) is True  # a static job's resource returns after reset
+
+
 def test_servers_are_listed_while_they_beat(two) -> None:
     a, b = two
     a.heartbeat("h:1:10", {"host": "h", "port": 1, "pid": 10, "version": "x"}, 1000.0)

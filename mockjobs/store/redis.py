@@ -265,6 +265,7 @@ class RedisStore:
         self.k_clock, self.k_meta, self.k_counters = p + "clock", p + "meta", p + "counters"
         self.k_faults, self.k_fault_order, self.k_fault_seq = p + "faults", p + "faults:order", p + "faults:seq"
         self.k_servers = p + "servers"
+        self.k_removed = p + "resources:removed"
         self.k_gen = (p + "gen:changed", p + "gen:added")
         c = self.client
         self._add_job, self._update_job, self._delete_job = (
@@ -513,6 +514,28 @@ class RedisStore:
         pipe.publish(self.k_gen[CHANGED], "1")
         pipe.execute()
 
+    # ------------------------------------------------------------------ resources (issue 13)
+    # A job's resources are derived from it and its scenario; only a removal (an operation with
+    # `removes: true`) is stored, in one hash: resource key -> mock ms. reset clears it.
+
+    @_guarded
+    @_changing
+    def remove_resource(self, key: str, at_ms: int) -> bool:
+        """Mark a resource removed at mock time at_ms; False if it already was (by any worker on any host)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hsetnx(self.k_removed, key, str(at_ms))
+        pipe.incr(self.k_gen[CHANGED])
+        pipe.publish(self.k_gen[CHANGED], "1")
+        return bool(pipe.execute()[0])
+
+    @_guarded
+    def removed_resources(self) -> dict[str, int]:
+        """key -> mock time of removal, of every removed resource (cached until something changes)."""
+        return dict(self._reads.get("removed_resources", self._read_removed))
+
+    def _read_removed(self) -> list[tuple[str, int]]:
+        return [(k, int(v)) for k, v in self.client.hgetall(self.k_removed).items()]
+
     # ------------------------------------------------------------------ servers
 
     @_guarded
@@ -543,6 +566,7 @@ class RedisStore:
     def reset(self, static_jobs: Iterable[Job]) -> None:
         """Drop every job and added scenario, put the static jobs back, real clock."""
         keys = [self.k_order, self.k_added, self.k_added_order, self.k_clock, *self.k_gen]
+        self.client.delete(self.k_removed)  # resources removed by operations (issue 13); _reset bumps the counters
         self._reset(keys=keys, args=[self.prefix])
         self.seed_jobs(static_jobs)
 

@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS faults (
     fault_id TEXT NOT NULL UNIQUE,
     doc      TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS removed_resources (
+    key   TEXT PRIMARY KEY,
+    at_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS servers (
     server_id TEXT PRIMARY KEY,
     info      TEXT NOT NULL,
@@ -458,6 +462,23 @@ class SqliteStore:
         with self._tx(CHANGED) as db:
             db.execute("DELETE FROM faults")
 
+    # ------------------------------------------------------------------ resources (issue 13)
+    # A job's resources are derived from it and its scenario; only a removal (an operation with
+    # `removes: true`) is stored, by the resource's key (job id, job seq, index). reset clears them.
+
+    def remove_resource(self, key: str, at_ms: int) -> bool:
+        """Mark a resource removed at mock time at_ms; False if it already was (by any worker)."""
+        with self._tx(CHANGED) as db:
+            cur = db.execute("INSERT OR IGNORE INTO removed_resources (key, at_ms) VALUES (?, ?)", (key, at_ms))
+            return cur.rowcount == 1
+
+    def removed_resources(self) -> dict[str, int]:
+        """key -> mock time of removal, of every removed resource (cached until something changes)."""
+        query = "SELECT key, at_ms FROM removed_resources"
+        return dict(
+            self._reads.get("removed_resources", lambda: [(r[0], int(r[1])) for r in self._db().execute(query)])
+        )
+
     # ------------------------------------------------------------------ servers
 
     def heartbeat(self, server_id: str, info: dict[str, Any], now_s: float) -> None:
@@ -487,6 +508,7 @@ class SqliteStore:
             db.execute("DELETE FROM jobs")
             db.execute("DELETE FROM added_scenarios")
             db.execute("DELETE FROM meta WHERE key = 'clock'")
+            db.execute("DELETE FROM removed_resources")
             db.executemany(self._INSERT.format(verb="OR IGNORE"), rows)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "MockFault",
     "MockJob",
     "MockJobs",
+    "MockResource",
     "MockjobsServerError",
     "PollStats",
 ]
@@ -238,6 +239,83 @@ class MockClock:
         return int(self._service.change_clock(real=True)["now"])
 
 
+class MockResource:
+    """A resource a job leaves behind (scenario key ``resources``), seen from the test.
+
+    Its state is read afresh on every access; nothing here goes through HTTP, so nothing is
+    journaled. See :attr:`MockJob.resources` and :meth:`MockJobs.resource`.
+
+    Attributes:
+        key: names this resource of this very job (``jobId#seq/index``).
+        path: its path under the context, rendered (``/rest/services/<id>/MissionServer``).
+        aliases: its other paths.
+        url: ``<server><context><path>``.
+        job_id: the job it belongs to.
+    """
+
+    def __init__(self, owner: MockJobs, job: Job, index: int, paths: Sequence[str]) -> None:
+        self._owner = owner
+        self._service = owner.service
+        self._job_id = job.job_id
+        self._seq = job.seq
+        self._index = index
+        self.key = f"{job.job_id}#{job.seq}/{index}"
+        self.path: str = paths[0]
+        self.aliases: tuple[str, ...] = tuple(paths[1:])
+        self.url = f"{owner.url}{owner.context}{self.path}"
+        self.job_id: str = job.job_id
+
+    def __repr__(self) -> str:
+        return f"<MockResource {self.path} ({self.state})>"
+
+    def _now(self) -> Any:
+        from mockjobs import resources
+
+        job = self._service.get(self._job_id)
+        if job.seq != self._seq:
+            from mockjobs.errors import NotFound
+
+            raise NotFound(f"job {self._job_id} was deleted and created again")
+        return resources.of_job(self._service, job, self._service.now())[self._index]
+
+    @property
+    def state(self) -> str:
+        """``pending`` (not appeared yet), ``live``, or ``removed`` (by an operation with ``removes``)."""
+        return str(self._now().state)
+
+    @property
+    def live(self) -> bool:
+        """Whether its paths answer now (they answer the 404 envelope otherwise)."""
+        return self.state == "live"
+
+    @property
+    def document(self) -> Any:
+        """Its document, as ``GET <url>?f=json`` answers once it is live."""
+        return self._now().document()
+
+    @property
+    def listed(self) -> Any:
+        """Its entry in ``CTX/rest/services`` (None when the scenario lists none)."""
+        return self._now().listed()
+
+    def child(self, name: str) -> Any:
+        """A child resource's document (``GET <url>/<name>``); KeyError for an unknown name."""
+        return self._now().child(name)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The journal entries of requests for it (its paths, children and operations), oldest first."""
+        return [
+            e
+            for e in self._service.journal.entries(self._job_id)
+            if e.get("kind") == "resource" and e.get("resource") == self.path
+        ]
+
+    def remove(self) -> None:
+        """Remove it now, as an operation with ``removes: true`` would (reset brings static ones back)."""
+        self._service.store.remove_resource(self.key, self._service.now())
+
+
 class MockJob:
     """One job on the mock server, driven from the test.
 
@@ -376,6 +454,17 @@ class MockJob:
         )
 
     @property
+    def resources(self) -> list[MockResource]:
+        """The resources the job's scenario declares (``resources:``), in file order, whatever their state."""
+        from mockjobs import resources
+
+        job = self._job()
+        return [
+            MockResource(self._owner, job, r.index, r.paths)
+            for r in resources.of_job(self._service, job, self._service.now())
+        ]
+
+    @property
     def requests(self) -> list[dict[str, Any]]:
         """The journal entries of this job (its trigger and its polls), oldest first."""
         return self._service.journal.entries(self.id)
@@ -476,6 +565,22 @@ class MockJobs:
     def job(self, job_id: str) -> MockJob:
         """A job that already exists (started by a trigger, say), by id."""
         return MockJob(self, self.service.get(job_id))
+
+    def resource(self, path: str) -> MockResource:
+        """The resource at a path under the context (or an alias, or its full URL), whatever its state.
+
+        ``mockjobs.resource(f"/rest/missions/{mission_id}")``; a live one wins over a removed
+        one at the same path. Raises KeyError when no job's scenario declares a resource there.
+        """
+        from mockjobs import resources
+
+        base = f"{self.url}{self.context}"
+        rel = path[len(base) :] if path.startswith(base) else path
+        found = resources.find(self.service, rel.split("?", 1)[0])
+        if found is None or found[1]:
+            raise KeyError(f"no job has a resource at {rel}")
+        res = found[0]
+        return MockResource(self, res.job, res.index, res.paths)
 
     def jobs(self, scenario: str | None = None, *, static: bool = False) -> list[MockJob]:
         """The jobs started during this test (of one scenario, if given), oldest first.

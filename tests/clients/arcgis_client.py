@@ -8,9 +8,11 @@ For each login (in one process, so the package is imported once), on a server fr
 through the mock's control API: logs in with username and password one of the two ways a
 stand-alone server allows, creates a mission with ``MissionCatalog.create_mission``, polls
 ``MissionJob.status`` until the job is terminal (moving it on through the control API between
-polls, so nothing sleeps) and calls ``MissionJob.result()``. Prints one JSON object: per
-login, what the client saw, which of its modules did the login, and the server's request
-journal. Certificates are verified against the server's own (``ca``).
+polls, so nothing sleeps) and calls ``MissionJob.result()``; then goes on with what the job
+left behind, as a client would: ``result().properties``, ``MissionCatalog.missions``,
+``Mission.add_report`` and ``Mission.delete``, and reads the mission again afterwards. Prints
+one JSON object: per login, what the client saw, which of its modules did the login, and the
+server's request journal. Certificates are verified against the server's own (``ca``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import requests
 from arcgis.gis._impl._con import Connection
 from arcgis.gis.mission import MissionCatalog
+from arcgis.gis.mission.api import Mission
 from arcgis.gis.server import Server
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -81,7 +84,9 @@ def mission_run(how: str, args: dict[str, Any]) -> dict[str, Any]:
         control(args, "POST", f"/__mock/jobs/{job_id}/advance", {"to": "next"})
     mission = job.result()
     auth = con._session.auth
+    left = None if mission is None else left_behind(catalog, mission, StandAlone(con, ctx), con, ctx)
     return {
+        "mission": left,
         "jobUrl": job._url,
         "statuses": statuses,
         "properties": dict(job.properties),
@@ -97,6 +102,38 @@ def mission_run(how: str, args: dict[str, Any]) -> dict[str, Any]:
             "auth_token_url": getattr(auth, "token_url", None),
             "verify": con._session.verify,
         },
+    }
+
+
+def left_behind(catalog: MissionCatalog, mission: Mission, gis: Any, con: Connection, ctx: str) -> dict[str, Any]:
+    """What the job left behind, through the client: properties, the catalog, a report, the delete."""
+    properties = mission.properties
+    listed = catalog.missions
+    raw_catalog = con.get(f"{ctx}/rest/services", {"f": "json"})  # the title: the client keeps no more than the URL
+    from_catalog = next(m for m in listed if properties["missionId"] in m._url)
+    catalog_properties = from_catalog.properties
+    report = from_catalog.add_report(
+        title="Sighting",
+        service_name="sighting_report",
+        questions=[{"type": "esriQuestionTypeText", "name": "what", "label": "What did you see?"}],
+    )
+    deleted = mission.delete()
+    after = [m._url for m in catalog.missions]
+    again = {}
+    for url in (mission._url, from_catalog._url):
+        try:
+            again[url] = Mission(url=url, gis=gis).properties
+        except Exception as exc:  # the client raises on the 404 envelope
+            again[url] = f"raised: {exc}"
+    return {
+        "properties": properties,
+        "listed": [m._url for m in listed],
+        "catalog": raw_catalog,
+        "catalogProperties": catalog_properties,
+        "report": report,
+        "deleted": deleted,
+        "listedAfter": after,
+        "again": again,
     }
 
 

@@ -1,7 +1,8 @@
 """Esri's Python client (`arcgis` 2.4.4, in its own cached venv) against `mockjobs serve --tls --auth`.
 
 Both username/password logins a stand-alone server offers, each through createMission ->
-COMPLETED -> `result()`; tests/clients/arcgis_client.py runs in the client's venv and prints
+COMPLETED -> `result()` -> `.properties` -> `MissionCatalog.missions` -> `add_report` ->
+`delete` (SPEC section 11); tests/clients/arcgis_client.py runs in the client's venv and prints
 what it saw, the server's request journal shows what it asked for.
 """
 
@@ -141,3 +142,94 @@ def check_run(login: str, seen: dict[str, Any], base: str, started: float) -> No
     assert polls and all((e["method"], e["f"], e.get("error")) == ("GET", "json", None) for e in polls)
     assert all("token" not in e["query"] for e in polls)  # the token travels in X-Esri-Authorization
     assert all(e["real"] >= started - 1000 for e in entries)
+
+    check_mission(login, seen["mission"], base, mission_id, entries)
+
+
+MISSION_KEYS = [  # Esri's documented mission service example (services-reference/mission/mission-service), in order
+    "summary",
+    "owner",
+    "thumbnail",
+    "missionId",
+    "capabilities",
+    "groupId",
+    "description",
+    "licenseInfo",
+    "type",
+    "currentVersion",
+    "folderId",
+    "tags",
+    "channels",
+]
+
+
+def check_mission(login: str, left: dict[str, Any], base: str, mission_id: str, entries: list[dict[str, Any]]) -> None:
+    """What the finished job left behind, as Esri's client used it."""
+    props = left["properties"]
+    assert list(props) == MISSION_KEYS, login
+    assert props["missionId"] == mission_id and props["type"] == "MissionServer"
+    assert props["owner"] == "admin" and props["summary"] == "From Esri's Python client"
+    assert props["tags"] == ["Mission"] and props["currentVersion"] == "11.3"
+    service_url = f"{base}/arcgis/rest/services/{mission_id}/MissionServer"
+    assert left["listed"] == [service_url]
+    assert left["catalog"]["services"] == [
+        {"name": mission_id, "type": "MissionServer", "title": f"Harbour patrol ({login})"}
+    ]
+    assert [left["catalog"][k] for k in ("total", "folders", "num", "start", "nextStart")] == [1, [], 100, 1, -1]
+    assert left["catalogProperties"] == props  # the catalog's URL and result()'s answer the same mission
+    assert left["report"]["success"] is True and len(left["report"]["reportId"]) == 32
+    assert left["deleted"] is True
+    assert left["listedAfter"] == []
+    for url in (f"{base}/arcgis/rest/missions/{mission_id}", service_url):
+        assert left["again"][url].startswith("raised: ") and "(Error Code: 404)" in left["again"][url], url
+
+    asked = [(e["method"], e["path"], e.get("error")) for e in entries if e["kind"] == "resource"]
+    assert asked == [
+        ("GET", f"/arcgis/rest/missions/{mission_id}", None),
+        ("GET", f"/arcgis/rest/services/{mission_id}/MissionServer", None),
+        ("POST", f"/arcgis/rest/services/{mission_id}/MissionServer/addReport", None),
+        ("POST", f"/arcgis/rest/missions/{mission_id}/delete", None),
+        ("GET", f"/arcgis/rest/missions/{mission_id}", 404),
+        ("POST", f"/arcgis/rest/missions/{mission_id}", 404),
+        ("GET", f"/arcgis/rest/services/{mission_id}/MissionServer", 404),
+        ("POST", f"/arcgis/rest/services/{mission_id}/MissionServer", 404),
+    ], login
+
+
+def test_every_worker_answers_the_same_resources_and_sees_their_removal(tls_server: TlsServer) -> None:
+    """The resources live in the store: whichever worker answers, the same document; a delete on one shows on all."""
+    tls_server.post("/__mock/reset", json={})
+    token = tls_server.post(
+        "/arcgis/tokens/generateToken", data={"username": USER, "password": PASSWORD, "f": "json"}
+    ).json()["token"]
+    job = tls_server.post("/__mock/jobs", json={"scenario": "create-mission", "params": {"title": "Shared"}}).json()
+    tls_server.post(f"/__mock/jobs/{job['jobId']}/advance", json={"to": "end"})
+    (res,) = tls_server.get("/__mock/resources", params={"jobId": job["jobId"]}).json()["resources"]
+    mission_id = res["path"].split("/")[3]
+    paths = [f"/arcgis/rest/missions/{mission_id}", f"/arcgis/rest/services/{mission_id}/MissionServer"]
+
+    def by_worker(path: str, method: str = "GET") -> dict[str, Any]:
+        """The answers of path by worker pid, from fresh connections, until two workers answered."""
+        seen: dict[str, Any] = {}
+        for _ in range(200):
+            r = tls_server.request(method, path, params={"f": "json", "token": token})
+            seen.setdefault(r.headers["X-Mockjobs-Worker"], r.json())
+            if len(seen) >= 2:
+                return seen
+        raise AssertionError(f"only worker {list(seen)} answered {path}")
+
+    for path in paths:
+        docs = list(by_worker(path).values())
+        assert docs[0] == docs[1] and docs[0]["missionId"] == mission_id
+    catalogs = list(by_worker("/arcgis/rest/services").values())
+    assert catalogs[0] == catalogs[1] and catalogs[0]["services"][0]["title"] == "Shared"
+
+    deleted = tls_server.post(f"{paths[0]}/delete", data={"f": "json", "token": token})
+    assert deleted.json() == {"success": True}
+    for path in paths:
+        for doc in by_worker(path).values():
+            assert doc["error"]["code"] == 404, (path, doc)
+    for catalog in by_worker("/arcgis/rest/services").values():
+        assert catalog["services"] == []
+    workers = {e["worker"] for e in tls_server.get("/__mock/requests", params={"kind": "resource"}).json()["requests"]}
+    assert len(workers) >= 2
