@@ -19,7 +19,7 @@ from marshmallow import ValidationError, fields, validate
 from .durations import format_ms, parse_ms
 from .errors import DurationError
 from .placeholders import Template, render_value
-from .timeline import EPSILON_MS, values_for
+from .timeline import values_for
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
@@ -333,7 +333,7 @@ def _appeared(spec: ResourceSpec, status: str, elapsed: float) -> bool:
         return status == "COMPLETED"
     if spec.appears == "start":
         return elapsed >= 0
-    return elapsed + EPSILON_MS >= float(spec.appears)
+    return elapsed >= float(spec.appears)  # whole ms on both sides (the engine counts in integers)
 
 
 def of_job(m: MockService, job: Job, now: int, removed: Mapping[str, int] | None = None) -> list[Resource]:
