@@ -30,7 +30,8 @@ _STATUSES = "SUBMITTED, EXECUTING, PROCESSING, CANCELLING, CANCELLED, FAILED, CO
 # A message ending in "..." is matched as a prefix (PyYAML words the rest).
 RULES: list[tuple[str, int, str, str]] = [
     # unknown keys, wherever they are
-    ("unknown_key_top_level", 7, "retries", "unknown key (did you mean 'resources'?); allowed here: name, description, job, vars, trigger, "
+    ("unknown_key_top_level", 7, "retries", "unknown key (did you mean 'resources'?); allowed here: name, "
+     "description, job, vars, trigger, "
      "timeline, on_cancel, jobs, faults, resources"),
     ("unknown_key_job", 4, "job.user", "unknown key (did you mean 'username'?); allowed here: type, username, "
      "totalSteps, status, customAttributes, pendingEndTime, pace"),
