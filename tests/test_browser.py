@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockjobs.clock import ManualTime
+from tests.browsing import chromium, needs_chromium, served
 from tests.conftest import scenario_folder
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/mockjobs-job-page.png")
 REFERENCE_JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (make browser)"),
+    needs_chromium,
 ]
 
 STEPS = """\
@@ -61,21 +49,11 @@ timeline:
 """
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """A request handler that does not log every request to stderr."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        """Say nothing."""
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium for the module."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -88,12 +66,8 @@ def app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
 @pytest.fixture
 def base_url(app: Flask) -> Iterator[str]:
     """The app served over a real socket from a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ the app's origin, and every screenshot lands in test-artifacts/ (gitignored).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,29 +15,18 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockjobs.clock import ManualTime
+from tests.browsing import chromium, needs_chromium, served
 from tests.conftest import REPO, scenario_folder
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO / "test-artifacts"
 REFERENCE_JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 WAIT_MS = 15_000  # the pages refresh every second or so; a loaded machine may be slow
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (make browser)"),
+    needs_chromium,
 ]
 
 STEPS = """\
@@ -74,21 +62,11 @@ timeline:
 """
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """A request handler that does not log every request to stderr."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        """Say nothing."""
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium for the module."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -105,12 +83,8 @@ def app(make_app: Callable[..., Flask], tmp_path: Path, request: pytest.FixtureR
 @pytest.fixture
 def base_url(app: Flask) -> Iterator[str]:
     """The app served over a real socket from a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url
 
 
 def _context(browser: Any, base_url: str, **options: Any) -> tuple[Any, Any, list[str], list[str]]:

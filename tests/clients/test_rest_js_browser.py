@@ -11,25 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import servers
+from tests.browsing import CHROMIUM, NO_CHROMIUM, chromium
 from tests.clients.conftest import JS, PASSWORD, REFERENCE_JOB, USER, journal, need, need_rest_js, reset
 from tests.servers import Server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BUNDLE = JS / "node_modules" / "@esri" / "arcgis-rest-request" / "dist" / "bundled" / "request.umd.js"
 PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>REST JS client</title>
@@ -96,12 +86,9 @@ def page_port() -> Iterator[int]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Debian Chromium for the module."""
-    need(CHROMIUM.exists(), "needs Debian's chromium at /usr/bin/chromium (make browser)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    need(CHROMIUM.exists(), NO_CHROMIUM)
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
