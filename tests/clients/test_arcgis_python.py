@@ -21,6 +21,7 @@ import requests
 from tests import servers
 from tests.clients.conftest import HERE, PASSWORD, USER, need
 from tests.servers import Server
+from tests.test_resources import MISSION_KEYS  # Esri's documented mission service example, in order
 
 pytestmark = pytest.mark.slow
 
@@ -144,23 +145,6 @@ def check_run(login: str, seen: dict[str, Any], base: str, started: float) -> No
     assert all(e["real"] >= started - 1000 for e in entries)
 
     check_mission(login, seen["mission"], base, mission_id, entries)
-
-
-MISSION_KEYS = [  # Esri's documented mission service example (services-reference/mission/mission-service), in order
-    "summary",
-    "owner",
-    "thumbnail",
-    "missionId",
-    "capabilities",
-    "groupId",
-    "description",
-    "licenseInfo",
-    "type",
-    "currentVersion",
-    "folderId",
-    "tags",
-    "channels",
-]
 
 
 def check_mission(login: str, left: dict[str, Any], base: str, mission_id: str, entries: list[dict[str, Any]]) -> None:
