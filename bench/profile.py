@@ -41,7 +41,7 @@ WATCH = [
     ("      timeline.position", "position (mockjobs/timeline.py"),
     ("      timeline.render + encode (document cache miss)", "render (mockjobs/timeline.py"),
     ("    journal: MockService.record", "MockService.record (mockjobs/service.py"),
-    ("      SqliteJournal.record (one INSERT transaction)", "SqliteJournal.record (mockjobs/store/sqlite.py"),
+    ("      BatchedJournal.record (held for a batched write)", "BatchedJournal.record (mockjobs/store/batching.py"),
     ("  Flask.wsgi_app (everything in Flask)", "Flask.wsgi_app (flask/app.py"),
     ("    request context push + URL matching", "RequestContext.push (flask/ctx.py"),
     ("    before_request hooks", "Flask.preprocess_request (flask/app.py"),

@@ -23,7 +23,7 @@ from .formats import FormatError
 from .heartbeat import Heartbeat
 from .limits import MAX_BODY_BYTES
 from .service import MockService
-from .store import open_store, store_url
+from .store import OneMomentPerRequest, open_store, store_url
 
 log = logging.getLogger("mockjobs")
 
@@ -75,7 +75,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     docs = app.extensions["mockjobs.docs"] = DocumentCache()
     tokens = service.tokens if cfg["AUTH"] else None  # with tokens on, the fast path checks them too
     fast = FastPath(app.wsgi_app, service, docs, cfg["CONTEXT"], int(cfg["PJSON_INDENT"]), heartbeat, tokens)
-    app.wsgi_app = Cors(fast, cfg["CONTEXT"], parse_origins(cfg["CORS_ORIGINS"]))  # type: ignore[method-assign]
+    cors = Cors(fast, cfg["CONTEXT"], parse_origins(cfg["CORS_ORIGINS"]))
+    app.wsgi_app = OneMomentPerRequest(cors, store)  # type: ignore[method-assign]
     return app
 
 

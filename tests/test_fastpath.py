@@ -9,6 +9,7 @@ from flask import Flask, request
 
 from mockjobs.cors import Cors
 from mockjobs.fastpath import FastPath
+from mockjobs.store import OneMomentPerRequest
 
 JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 
@@ -66,8 +67,9 @@ def test_anything_else_goes_to_flask(app: Flask, seen: list[str], url: str) -> N
 
 def test_the_fast_path_sits_inside_cors_with_and_without_auth(make_app) -> None:
     for app in (make_app(), make_app(AUTH=True)):
-        assert isinstance(app.wsgi_app, Cors)
-        assert isinstance(app.wsgi_app.app, FastPath)
+        assert isinstance(app.wsgi_app, OneMomentPerRequest)  # outermost: one look at the store's change signal
+        assert isinstance(app.wsgi_app.app, Cors)
+        assert isinstance(app.wsgi_app.app.app, FastPath)
     assert make_app(AUTH=True).test_client().get(f"/arcgis/rest/jobs/{JOB}?f=json").json["error"]["code"] == 499
 
 

@@ -7,6 +7,12 @@ reads, whatever it cached.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.synchronize
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,7 +20,7 @@ import pytest
 
 from mockjobs.clock import ClockState
 from mockjobs.errors import Conflict, NotFound, Stale
-from mockjobs.store import Store, open_store
+from mockjobs.store import Store, batching, open_store
 from mockjobs.timeline import Job
 
 
@@ -54,6 +60,23 @@ def test_a_write_through_one_store_is_read_by_the_other_despite_its_cache(two) -
     assert b.get_job("j1") is None
     assert b.job_ids() == []
     assert a.delete_job("j1") is False
+
+
+def test_a_pinned_block_reads_one_moment_and_its_own_writes(two) -> None:
+    a, b = two
+    a.add_job(job())
+    with b.pinned():
+        assert b.get_job("j1").start_ms == 1000
+        a.update_job(a.get_job("j1"), start_ms=500)  # another worker, meanwhile
+        assert b.get_job("j1").start_ms == 1000  # the moment the block first read
+        b.add_job(job("j2"))  # a write of its own: the block reads afresh from here
+        assert b.get_job("j2") is not None and b.get_job("j1").start_ms == 500
+        stale = b.get_job("j1")
+        a.update_job(stale, start_ms=400)
+        with pytest.raises(Stale):
+            b.update_job(stale, start_ms=300)  # learning it was stale, the block reads afresh
+        assert b.get_job("j1").start_ms == 400
+    assert b.get_job("j1").start_ms == 400
 
 
 def test_reads_without_writes_come_from_the_cache(two) -> None:
@@ -259,10 +282,87 @@ def test_the_journal_is_shared_indexed_by_job_and_cleared(two) -> None:
     assert a.journal.entries() == [] and a.journal.entries("j1") == []
 
 
+def _record_in_a_child(url: str, n: int, done: multiprocessing.synchronize.Event, how: str) -> None:
+    """Record entry n through a store of a forked child, then end as `how` says."""
+    store = open_store(url)
+    if how == "killed":
+        batching.FLUSH_DELAY_S = 60.0  # still held when the process dies
+    store.journal.record({"n": n, "jobId": "j1"})
+    done.set()  # the request is answered: a reader starting now must see it
+    if how == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "waits":
+        time.sleep(0.5)  # alive, its batch written by the flushing thread (not at exit)
+
+
+def test_a_read_sees_what_another_process_answered_before_it(store_url: str) -> None:
+    reader = open_store(store_url)
+    ctx = multiprocessing.get_context("fork")
+    for n in range(3):
+        done = ctx.Event()
+        child = ctx.Process(target=_record_in_a_child, args=(store_url, n, done, "waits"))
+        child.start()
+        assert done.wait(10)
+        assert [e["n"] for e in reader.journal.entries("j1")] == list(range(n + 1))
+        child.join(10)
+    assert reader.journal.stats()["entries"] == 3
+
+
+def test_a_process_that_exits_writes_what_it_held(store_url: str) -> None:
+    code = (
+        "import sys; from mockjobs.store import batching, open_store\n"
+        "batching.FLUSH_DELAY_S = 60.0\n"  # only the exit writes it
+        "store = open_store(sys.argv[1])\n"
+        "store.journal.record({'n': 7, 'jobId': 'j1'})\n"
+        "print('answered', flush=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, store_url], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline() == "answered\n"
+    reader = open_store(store_url)
+    assert [e["n"] for e in reader.journal.entries()] == [7]
+    assert child.wait(10) == 0
+
+
+def test_entries_held_by_a_killed_process_do_not_hold_readers_up(store_url: str) -> None:
+    reader = open_store(store_url)
+    reader.journal.record({"n": 0, "jobId": "j1"})
+    ctx = multiprocessing.get_context("fork")
+    done = ctx.Event()
+    child = ctx.Process(target=_record_in_a_child, args=(store_url, 1, done, "killed"))
+    child.start()
+    child.join(10)
+    assert child.exitcode == -signal.SIGKILL and done.is_set()
+    started = time.monotonic()
+    assert [e["n"] for e in reader.journal.entries()] == [0]  # entry 1 died with its process
+    assert time.monotonic() - started < batching.WAIT_S  # its mark was seen as abandoned, not waited out
+    assert reader.journal.log.marks() == {}  # type: ignore[attr-defined]
+
+
+def test_a_forked_child_does_not_write_its_parents_held_entries_again(store_url: str) -> None:
+    parent = open_store(store_url)
+    parent.journal.record({"n": 0, "jobId": "j1"})  # held when the child is forked
+    ctx = multiprocessing.get_context("fork")
+    done = ctx.Event()
+
+    def child_records() -> None:  # multiprocessing ends a child with os._exit: no exit handlers, so close()
+        parent.journal.record({"n": 1, "jobId": "j1"})
+        parent.journal.close()
+        done.set()
+
+    child = ctx.Process(target=child_records)
+    child.start()
+    child.join(10)
+    assert child.exitcode == 0 and done.is_set()
+    assert [e["n"] for e in parent.journal.entries()] == [0, 1]
+
+
 def test_the_journal_keeps_the_newest_entries_and_counts_the_dropped(store_url: str) -> None:
     a, b = open_store(store_url, journal_max=10), open_store(store_url, journal_max=10)
-    for n in range(1, 26):
+    for n in range(1, 16):
         (a if n % 2 else b).journal.record({"n": n, "jobId": "j1" if n % 3 else "j0"})
+    a.journal.entries()  # both writers' batches are in (the bound counts what reached the store)
+    for n in range(16, 26):
+        b.journal.record({"n": n, "jobId": "j1" if n % 3 else "j0"})
     assert [e["n"] for e in a.journal.entries()] == list(range(16, 26))
     assert [e["n"] for e in b.journal.entries("j0")] == [18, 21, 24]
     assert b.journal.stats() == {"entries": 10, "max": 10, "dropped": 15}

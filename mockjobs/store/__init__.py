@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import MockjobsError
-from .base import JOURNAL_MAX, Journal, Store
+from .base import JOURNAL_MAX, Journal, OneMomentPerRequest, Store
 from .sqlite import SqliteStore
 
-__all__ = ["JOURNAL_MAX", "Journal", "SqliteStore", "Store", "open_store", "store_url"]
+__all__ = ["JOURNAL_MAX", "Journal", "SqliteStore", "Store", "OneMomentPerRequest", "open_store", "store_url"]
 
 
 def store_url(store: str | None, state: str | os.PathLike[str] | None) -> str | None:

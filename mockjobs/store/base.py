@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
@@ -23,6 +24,7 @@ SERVER_TTL_S = 30.0  # a server not heard of for this long is no longer listed
 _CACHE_MAX = 50_000  # cached reads per process before the cache starts afresh
 
 CHANGED, ADDED = 0, 1  # the change signal's two counters: rows changed or removed; rows only added
+ALL_SLOTS = (CHANGED, ADDED)
 
 
 class Journal(Protocol):
@@ -80,6 +82,10 @@ class Store(Protocol):
     def remove_resource(self, key: str, at_ms: int) -> bool: ...
     def removed_resources(self) -> dict[str, int]: ...
     # whole state
+    def pinned(self) -> AbstractContextManager[None]:
+        """A block (one request) whose reads see the store as of its first read, and this thread's own writes."""
+        ...
+
     def reset(self, static_jobs: Iterable[Job]) -> None: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
@@ -90,13 +96,42 @@ class ReadCache:
 
     stamp() reads the counters (cheaply: SQLite's data_version, one Redis round trip); a value
     is cached with the counters read before loading it, and only if nobody wrote meanwhile.
+    Inside pinned() a thread reads the counters once (again only after a write of its own), so
+    a request's reads cost one look at the change signal, however many they are.
     """
 
     def __init__(self, stamp: Callable[[tuple[int, ...]], tuple[int, ...]]) -> None:
         method = weakref.WeakMethod(stamp)  # type: ignore[arg-type]  # no cycle: a dropped store closes at once
-        self._stamp: Callable[[tuple[int, ...]], tuple[int, ...]] = lambda slots: method()(slots)  # type: ignore[misc]
+        self._read_counters: Callable[[tuple[int, ...]], tuple[int, ...]] = lambda slots: method()(slots)  # type: ignore[misc]
         self._cache: dict[Any, tuple[tuple[int, ...], Any]] = {}
         self._lock = threading.Lock()
+        self._pins = threading.local()  # depth: pinned() blocks entered; counters: read once inside them
+
+    def _stamp(self, slots: tuple[int, ...]) -> tuple[int, ...]:
+        pins = self._pins
+        if not getattr(pins, "depth", 0):
+            return self._read_counters(slots)
+        counters = pins.counters
+        if counters is None:
+            counters = pins.counters = self._read_counters(ALL_SLOTS)
+        return tuple(counters[s] for s in slots)
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Reads in this block (of this thread) trust the change counters as first read in it."""
+        pins = self._pins
+        depth = getattr(pins, "depth", 0)
+        if not depth:
+            pins.counters = None
+        pins.depth = depth + 1
+        try:
+            yield
+        finally:
+            pins.depth = depth
+
+    def forget_pin(self) -> None:
+        """This thread wrote (or learned that others did): read the counters again at the next read."""
+        self._pins.counters = None
 
     def get(self, key: Any, load: Callable[[], T], slots: tuple[int, ...] = (CHANGED,), keep_none: bool = True) -> T:
         """load(), or what it gave while the slots' counters stood where they stand."""
@@ -157,3 +192,19 @@ def job_from(doc: dict[str, Any]) -> Job:
 def compact(value: Any) -> str:
     """value as compact JSON."""
     return json.dumps(value, separators=(",", ":"))
+
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class OneMomentPerRequest:
+    """WSGI middleware: each request's reads of the store see one moment (one look at the change signal)."""
+
+    def __init__(self, app: WsgiApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        with self.store.pinned():
+            return self.app(environ, start_response)

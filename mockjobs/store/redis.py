@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +30,7 @@ from ..clock import ClockState
 from ..errors import Conflict, NotFound, Stale, StoreUnavailable
 from ..timeline import Job
 from .base import ADDED, CHANGED, JOURNAL_MAX, SERVER_TTL_S, ReadCache, compact, job_doc, job_from
+from .batching import BatchedJournal, Row
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DOWN = (RedisConnectionError, RedisTimeoutError, redis.exceptions.BusyLoadingError)
@@ -110,30 +112,44 @@ bump(KEYS[5])
 bump(KEYS[6])
 """
 )
-_RECORD = """
-local id
-if ARGV[3] == '1' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
-else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'e', ARGV[2])
-end
-redis.call('INCR', KEYS[2])
-local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
-if ARGV[4] == '1' then
-  redis.call('XADD', KEYS[3], id, 'e', ARGV[2])
-  redis.call('XTRIM', KEYS[3], 'MINID', first)
-  redis.call('SADD', KEYS[4], KEYS[3])
-end
--- and one other job's stream, picked at random, loses what fell out of the window
-local other = redis.call('SRANDMEMBER', KEYS[4])
-if other and other ~= KEYS[3] then
-  redis.call('XTRIM', other, 'MINID', first)
-  if redis.call('XLEN', other) == 0 then
-    redis.call('DEL', other)
-    redis.call('SREM', KEYS[4], other)
+# A batch of journal entries: ARGV limit, approx ('1': MAXLEN ~), mark ('' for none), then per
+# entry (at ns, entry JSON, index in KEYS of its job's stream or 0); KEYS stream, count, the set of
+# job streams, marks, then the job streams.
+_APPEND = """
+local limit, approx, mark = ARGV[1], ARGV[2], ARGV[3]
+local touched = {}
+local n = (#ARGV - 3) / 3
+for i = 0, n - 1 do
+  local at, entry, k = ARGV[4 + 3 * i], ARGV[5 + 3 * i], tonumber(ARGV[6 + 3 * i])
+  local id
+  if approx == '1' then
+    id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', limit, '*', 't', at, 'e', entry)
+  else
+    id = redis.call('XADD', KEYS[1], 'MAXLEN', limit, '*', 't', at, 'e', entry)
+  end
+  if k > 0 then
+    redis.call('XADD', KEYS[k], id, 't', at, 'e', entry)
+    touched[KEYS[k]] = true
   end
 end
-return id
+if n > 0 then redis.call('INCRBY', KEYS[2], n) end
+if mark ~= '' then redis.call('HDEL', KEYS[4], mark) end
+local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+if head then
+  for key in pairs(touched) do
+    redis.call('XTRIM', key, 'MINID', head[1])
+    redis.call('SADD', KEYS[3], key)
+  end
+  -- and one other job's stream, picked at random, loses what fell out of the window
+  local other = redis.call('SRANDMEMBER', KEYS[3])
+  if other and not touched[other] then
+    redis.call('XTRIM', other, 'MINID', head[1])
+    if redis.call('XLEN', other) == 0 then
+      redis.call('DEL', other)
+      redis.call('SREM', KEYS[3], other)
+    end
+  end
+end
 """
 _CLEAR_JOURNAL = """
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', key) end
@@ -228,6 +244,7 @@ def _changing(method: F) -> F:
             return method(self, *args, **kwargs)
         finally:
             self._changes.mark()
+            self._reads.forget_pin()
 
     return call  # type: ignore[return-value]
 
@@ -278,7 +295,7 @@ class RedisStore:
         self._changes = _changes_for(clean, self.prefix, self.client, self.k_gen)
         self._reads = ReadCache(self._stamp)
         self._sources: dict[str, tuple[str, str, str]] = {}
-        self.journal = RedisJournal(self, journal_max)
+        self.journal = BatchedJournal(RedisJournalLog(self, journal_max))
         self.ping()
         version = str(self.client.info("server").get("redis_version", "0"))
         if tuple(int(x) for x in version.split(".")[:2]) < (6, 2):
@@ -290,6 +307,10 @@ class RedisStore:
     def _stamp(self, slots: tuple[int, ...]) -> tuple[int, ...]:
         """The change counters of slots (no round trip while no change was published)."""
         return self._changes.stamp(slots)
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """A block whose reads trust the change counters as first read in it (one look per request)."""
+        return self._reads.pinned()
 
     @_guarded
     def ping(self) -> None:
@@ -571,8 +592,12 @@ class RedisStore:
         self.seed_jobs(static_jobs)
 
 
-class RedisJournal:
-    """The request journal as a capped stream, with a copy per job trimmed to the same window."""
+class RedisJournalLog:
+    """The request journal as a capped stream, with a copy per job trimmed to the same window, written in batches.
+
+    The stream keeps entries in the order their batches arrived (MAXLEN drops the first to
+    arrive); reads give them in the order they were recorded (each carries its time, `t`).
+    """
 
     def __init__(self, store: RedisStore, limit: int) -> None:
         self.store = store
@@ -580,7 +605,8 @@ class RedisJournal:
         self.limit = max(1, int(limit))
         p = store.prefix
         self.k_stream, self.k_count, self.k_jobs = p + "journal", p + "journal:added", p + "journal:jobs"
-        self._record = store.client.register_script(_RECORD)
+        self.k_marks = p + "journal:marks"
+        self._append = store.client.register_script(_APPEND)
         self._clear = store.client.register_script(_CLEAR_JOURNAL)
         # MAXLEN ~ trims whole stream nodes (about 100 entries): cheap, but only worth it for big bounds
         self._approx = "1" if self.limit >= 10_000 else "0"
@@ -589,22 +615,50 @@ class RedisJournal:
         return f"{self.k_stream}:job:{job_id}"
 
     @_guarded
-    def record(self, entry: dict[str, Any]) -> None:
-        """Append one request, dropping the oldest beyond the bound."""
-        job_id = entry.get("jobId")
-        keys = [self.k_stream, self.k_count, self._job_stream(str(job_id or "")), self.k_jobs]
-        self._record(keys=keys, args=[self.limit, compact(entry), self._approx, "1" if job_id else "0"])
+    def append(self, rows: list[Row], mark: str | None) -> None:
+        """Write rows and remove mark in one script call."""
+        keys = [self.k_stream, self.k_count, self.k_jobs, self.k_marks]
+        index: dict[str, int] = {}
+        args: list[Any] = [self.limit, self._approx, mark or ""]
+        for at, job_id, entry in rows:
+            k = 0
+            if job_id:
+                key = self._job_stream(job_id)
+                k = index.get(key, 0)
+                if not k:
+                    keys.append(key)
+                    k = index[key] = len(keys)
+            args += [at, entry, k]
+        self._append(keys=keys, args=args)
+
+    @_guarded
+    def mark(self, mark: str, since_ms: int) -> None:
+        """Leave a mark for held entries."""
+        self.store.client.hset(self.k_marks, mark, since_ms)
+
+    @_guarded
+    def marks(self) -> dict[str, int]:
+        """Every mark and when it was left."""
+        return {m: int(s) for m, s in self.store.client.hgetall(self.k_marks).items()}
+
+    @_guarded
+    def unmark(self, marks: Iterable[str]) -> None:
+        """Remove marks."""
+        gone = list(marks)
+        if gone:
+            self.store.client.hdel(self.k_marks, *gone)
 
     @_guarded
     def entries(self, job_id: str | None = None) -> list[dict[str, Any]]:
-        """Every kept request (of one job, from its own stream, if given), oldest first."""
+        """Every kept request (of one job, from its own stream, if given), in the order they were recorded."""
         client = self.store.client
         if job_id is None:
-            return [json.loads(fields["e"]) for _, fields in client.xrange(self.k_stream)]
-        first = client.xrange(self.k_stream, count=1)
-        if not first:
-            return []
-        return [json.loads(fields["e"]) for _, fields in client.xrange(self._job_stream(job_id), min=first[0][0])]
+            found = client.xrange(self.k_stream)
+        else:
+            first = client.xrange(self.k_stream, count=1)
+            found = client.xrange(self._job_stream(job_id), min=first[0][0]) if first else []
+        found.sort(key=lambda item: int(item[1].get("t", 0)))
+        return [json.loads(fields["e"]) for _, fields in found]
 
     @_guarded
     def clear(self) -> None:
@@ -619,6 +673,3 @@ class RedisJournal:
         pipe.get(self.k_count)
         kept, added = pipe.execute()
         return {"entries": int(kept), "max": self.limit, "dropped": max(0, int(added or 0) - int(kept))}
-
-    def close(self) -> None:
-        """Nothing of its own to close (the store's connections are the journal's)."""

@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import logging
 import os
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -26,8 +25,7 @@ from ..clock import ClockState
 from ..errors import Conflict, NotFound, Stale, StoreUnavailable
 from ..timeline import Job
 from .base import ADDED, CHANGED, JOURNAL_MAX, SERVER_TTL_S, ReadCache, compact
-
-log = logging.getLogger("mockjobs")
+from .batching import BatchedJournal, Row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -84,11 +82,19 @@ CREATE TABLE IF NOT EXISTS servers (
     seen      REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS journal (
-    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,  -- when the request was recorded, epoch ns: the order entries are read in
     job_id TEXT,
     entry  TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS journal_by_job ON journal (job_id, id);
+CREATE TABLE IF NOT EXISTS journal_marks (
+    mark  TEXT PRIMARY KEY,
+    since INTEGER NOT NULL
+);
+"""
+JOURNAL_INDEXES = """
+CREATE INDEX IF NOT EXISTS journal_at ON journal (at);
+CREATE INDEX IF NOT EXISTS journal_job_at ON journal (job_id, at);
 """
 
 _JOB_COLUMNS = "job_id, scenario, version, vars, params, start_ms, speed, cancel_at, static, seq, rev, created_ms, pace"
@@ -181,7 +187,7 @@ class SqliteStore:
         self._turn = _WriteTurn(self.path.with_name(self.path.name + "-lock"))
         self._reads = ReadCache(self._stamp)
         self._sources: dict[str, tuple[str, str, str]] = {}
-        self.journal = SqliteJournal(self, journal_max)
+        self.journal = BatchedJournal(SqliteJournalLog(self, journal_max))
         db = self._db()
         try:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # the file keeps it once set
@@ -189,6 +195,12 @@ class SqliteStore:
             db.executescript(SCHEMA)
             if "pace" not in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}:  # a state file of 0.1.0
                 db.execute("ALTER TABLE jobs ADD COLUMN pace TEXT")
+            if "at" not in {row[1] for row in db.execute("PRAGMA table_info(journal)")}:  # journalled one by one
+                db.executescript(
+                    "ALTER TABLE journal ADD COLUMN at INTEGER NOT NULL DEFAULT 0;"
+                    " UPDATE journal SET at = id; DROP INDEX IF EXISTS journal_by_job;"
+                )
+            db.executescript(JOURNAL_INDEXES)
         except sqlite3.Error:
             self.close()
             raise
@@ -225,6 +237,7 @@ class SqliteStore:
                 raise
         if slots:
             self._local.seen = None  # our own commits leave our data_version as it was
+            self._reads.forget_pin()
 
     def _stamp(self, slots: tuple[int, ...]) -> tuple[int, ...]:
         """The change counters of slots, re-read only when another connection committed."""
@@ -235,6 +248,10 @@ class SqliteStore:
             counters = tuple(v for (v,) in db.execute("SELECT value FROM changes ORDER BY slot"))
             seen = self._local.seen = (version, counters)
         return tuple(seen[1][s] for s in slots)
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """A block whose reads trust the change counters as first read in it (one pragma per request)."""
+        return self._reads.pinned()
 
     def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
@@ -512,76 +529,77 @@ class SqliteStore:
             db.executemany(self._INSERT.format(verb="OR IGNORE"), rows)
 
 
-class SqliteJournal:
-    """The request journal as a table: bounded (oldest rows go first), indexed by job.
+class SqliteJournalLog:
+    """The request journal as a table: bounded (the oldest rows go first), indexed by job, written in batches.
 
-    An entry is one INSERT (its own transaction); the rows that fell out of the newest
-    `limit` are deleted every `_TRIM_EVERY` entries, and reads never show them meanwhile.
+    meta keeps how many rows there are (`journal_rows`) and how many were dropped to stay within
+    the bound (`journal_dropped`), so a batch's write never counts the table.
     """
-
-    _TRIM_EVERY = 64
 
     def __init__(self, store: SqliteStore, limit: int) -> None:
         self.store = weakref.proxy(store)  # no cycle: a dropped store closes its file at once
         self.limit = max(1, int(limit))
 
-    def record(self, entry: dict[str, Any]) -> None:
-        """Append one request, dropping the oldest beyond the bound."""
-        db = self.store._db()
-        line = (entry.get("jobId"), compact(entry))
-        try:
-            with self.store._turn.held():
-                newest = int(db.execute("INSERT INTO journal (job_id, entry) VALUES (?, ?)", line).lastrowid or 0)
-        except sqlite3.OperationalError as exc:  # a full disk costs the journal its entry, never a request its answer
-            log.warning("journal: cannot record a request: %s", exc)
-            return
-        if newest % self._TRIM_EVERY == 0 and newest > self.limit:
-            with self.store._tx() as tx:
-                dropped = tx.execute("DELETE FROM journal WHERE id <= ?", (newest - self.limit,)).rowcount
-                if dropped > 0:
-                    tx.execute(
+    def append(self, rows: list[Row], mark: str | None) -> None:
+        """Write rows, drop the oldest beyond the bound and remove mark, in one transaction."""
+        with self.store._tx() as db:
+            if rows:
+                kept = self._count(db) + len(rows)
+                db.executemany("INSERT INTO journal (at, job_id, entry) VALUES (?, ?, ?)", rows)
+                if kept > self.limit:
+                    excess, kept = kept - self.limit, self.limit
+                    oldest = "SELECT id FROM journal ORDER BY at LIMIT ?"
+                    db.execute(f"DELETE FROM journal WHERE id IN ({oldest})", (excess,))
+                    db.execute(
                         "INSERT INTO meta (key, value) VALUES ('journal_dropped', ?)"
                         " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
-                        (dropped,),
+                        (excess,),
                     )
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_rows', ?)", (kept,))
+            if mark is not None:
+                db.execute("DELETE FROM journal_marks WHERE mark = ?", (mark,))
 
-    def _oldest_kept(self, db: sqlite3.Connection) -> int:
-        """The smallest id inside the bound (rows below it are waiting to be trimmed)."""
-        newest = db.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0]
-        return int(newest) - self.limit + 1
+    @staticmethod
+    def _count(db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT value FROM meta WHERE key = 'journal_rows'").fetchone()
+        return int(row[0]) if row else int(db.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
+
+    def mark(self, mark: str, since_ms: int) -> None:
+        """Leave a mark for held entries."""
+        with self.store._tx() as db:
+            db.execute("INSERT OR REPLACE INTO journal_marks (mark, since) VALUES (?, ?)", (mark, since_ms))
+
+    def marks(self) -> dict[str, int]:
+        """Every mark and when it was left."""
+        return {m: int(s) for m, s in self.store._db().execute("SELECT mark, since FROM journal_marks")}
+
+    def unmark(self, marks: Iterable[str]) -> None:
+        """Remove marks."""
+        with self.store._tx() as db:
+            db.executemany("DELETE FROM journal_marks WHERE mark = ?", [(m,) for m in marks])
 
     def entries(self, job_id: str | None = None) -> list[dict[str, Any]]:
-        """Every kept request (of one job, by its index, if given), oldest first."""
+        """Every kept request (of one job, by its index, if given), in the order they were recorded."""
         db = self.store._db()
-        db.execute("BEGIN")  # one snapshot for the bound and the rows
-        try:
-            oldest = self._oldest_kept(db)
-            if job_id is None:
-                rows = db.execute("SELECT entry FROM journal WHERE id >= ? ORDER BY id", (oldest,)).fetchall()
-            else:
-                query = "SELECT entry FROM journal WHERE job_id = ? AND id >= ? ORDER BY id"
-                rows = db.execute(query, (job_id, oldest)).fetchall()
-        finally:
-            db.execute("COMMIT")
+        if job_id is None:
+            rows = db.execute("SELECT entry FROM journal ORDER BY at")
+        else:
+            rows = db.execute("SELECT entry FROM journal WHERE job_id = ? ORDER BY at", (job_id,))
         return [json.loads(r[0]) for r in rows]
 
     def clear(self) -> None:
         """Forget every request."""
         with self.store._tx() as db:
             db.execute("DELETE FROM journal")
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_rows', 0)")
 
     def stats(self) -> dict[str, int]:
         """Entries kept, the bound, and how many were dropped to keep it."""
         db = self.store._db()
-        db.execute("BEGIN")
+        db.execute("BEGIN")  # one snapshot of both counts
         try:
-            oldest = self._oldest_kept(db)
-            kept = int(db.execute("SELECT COUNT(*) FROM journal WHERE id >= ?", (oldest,)).fetchone()[0])
-            waiting = int(db.execute("SELECT COUNT(*) FROM journal WHERE id < ?", (oldest,)).fetchone()[0])
+            kept = self._count(db)
             row = db.execute("SELECT value FROM meta WHERE key = 'journal_dropped'").fetchone()
         finally:
             db.execute("COMMIT")
-        return {"entries": kept, "max": self.limit, "dropped": (int(row[0]) if row else 0) + waiting}
-
-    def close(self) -> None:
-        """Nothing of its own to close (the store's connection is the journal's)."""
+        return {"entries": kept, "max": self.limit, "dropped": int(row[0]) if row else 0}
