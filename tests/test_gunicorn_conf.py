@@ -5,9 +5,12 @@ The hooks themselves are tested through real gunicorn in tests/test_workers.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from gunicorn.config import Config
 
-from mockjobs import gunicorn_conf
+from mockjobs import cli, gunicorn_conf
 from tests.servers import REPO
 
 
@@ -32,3 +35,15 @@ def test_the_root_gunicorn_conf_py_is_the_same_settings() -> None:
     names: dict[str, object] = {}
     exec(compile((REPO / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), names)
     assert module_settings(names) == module_settings(vars(gunicorn_conf))
+
+
+@pytest.mark.parametrize(("threads", "worker_class"), [("4", "gthread"), ("1", "sync")])
+def test_mockjobs_serve_loads_the_same_settings_and_its_options_win(
+    tmp_path: Path, threads: str, worker_class: str
+) -> None:
+    args = cli._parser().parse_args(["serve", "--threads", threads, "--workers", "3"])
+    server = cli._GunicornServer({"STATE": str(tmp_path / "s.db"), "RELOAD_INTERVAL": 0}, args)
+    assert server.cfg.settings["on_starting"].get() is gunicorn_conf.on_starting
+    assert server.cfg.settings["on_exit"].get() is gunicorn_conf.on_exit
+    assert server.cfg.worker_class_str == worker_class and server.cfg.threads == int(threads)
+    assert server.cfg.workers == 3 and server.cfg.preload_app is True

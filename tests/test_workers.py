@@ -158,6 +158,27 @@ def test_gunicorn_with_mockjobs_settings_shares_one_temporary_state(
     assert list(tmp.iterdir()) == []  # the master removed the state on its way out
 
 
+def test_gunicorn_reloaded_with_hup_keeps_its_temporary_state(launch: Launcher, folder: Path, tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {"MOCKJOBS_SCENARIOS": str(folder), "TMPDIR": str(tmp)}
+    srv = launch.gunicorn("app:app", "--workers", "2", cwd=REPO, env=env)
+    old = srv.worker_pids(2)
+    assert srv.post("/__mock/jobs", json={"scenario": "steps", "jobId": "jhup"}).status_code == 201
+    states = list(tmp.glob("mockjobs-*/state.db"))
+    os.kill(srv.proc.pid, signal.SIGHUP)  # the master this test started: new workers, settings read again
+    for pid in old:
+        srv.wait_for(rf"Worker exiting \(pid: {pid}\)")
+    new = srv.worker_pids(2)
+    assert not new & old
+    srv.on_every_worker(
+        lambda s: s.get("/arcgis/rest/jobs/jhup?f=json"), new, lambda r: r.json().get("jobId") == "jhup"
+    )
+    assert list(tmp.glob("mockjobs-*/state.db")) == states and len(states) == 1
+    assert srv.stop() == 0
+    assert list(tmp.iterdir()) == []
+
+
 def test_gunicorn_with_a_given_state_makes_none_and_keeps_it(launch: Launcher, folder: Path, tmp_path: Path) -> None:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
