@@ -1,9 +1,9 @@
 """gunicorn settings for `gunicorn app:app` from the repository root (gunicorn reads this file itself).
 
-The same worker class as `mockjobs serve`: gthread, so a delayed answer (a fault's `delay`)
-holds one thread of its worker, not the worker; other clients' polls go on meanwhile.
-Command-line options still override these.
+They are mockjobs' own, shipped in the package as `mockjobs.gunicorn_conf` (outside the
+checkout: `gunicorn -c python:mockjobs.gunicorn_conf 'mockjobs:create_app()'`): gthread
+workers, and one temporary state for every worker when neither MOCKJOBS_STATE nor
+MOCKJOBS_STORE is set. Command-line options still override these.
 """
 
-worker_class = "gthread"
-threads = 4
+from mockjobs.gunicorn_conf import *  # noqa: F403

@@ -260,16 +260,11 @@ def _serve(args: argparse.Namespace) -> int:
     if refusal:
         print(f"mockjobs: {refusal}", file=sys.stderr)
         return 2
-    temporary_store = "STORE" not in config and not environment.keys() & {"STORE", "STATE"}
-    tmp = tempfile.mkdtemp(prefix="mockjobs-") if temporary_store or args.tls else None
-    if temporary_store:
-        assert tmp is not None
-        config["STORE"] = store_url(None, os.path.join(tmp, "state.db"))
-    state = (
-        args.state or args.store or config["STORE"]
-        if "STORE" in config
-        else environment.get("STORE") or environment.get("STATE")
-    )
+    # Without a store, create_app makes a temporary one here in the master (the app is preloaded,
+    # as with gunicorn --preload -c python:mockjobs.gunicorn_conf): the workers inherit it, and
+    # it goes when the master ends.
+    state = args.state or args.store or environment.get("STORE") or environment.get("STATE") or "(a temporary one)"
+    tmp = tempfile.mkdtemp(prefix="mockjobs-") if args.tls else None
     master = os.getpid()
     try:
         try:
@@ -347,6 +342,11 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
+        """mockjobs' gunicorn settings (mockjobs.gunicorn_conf, its hooks too), then the command's options."""
+        from . import gunicorn_conf
+
+        for key in gunicorn_conf.__all__:
+            self.cfg.set(key, getattr(gunicorn_conf, key))
         a = self.args
         settings = {
             "bind": [f"[{a.host}]:{a.port}" if ":" in a.host else f"{a.host}:{a.port}"],

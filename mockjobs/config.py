@@ -4,7 +4,6 @@ DEFAULTS, then MOCKJOBS_* environment variables, then explicit options."""
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import shutil
 import sys
@@ -126,68 +125,35 @@ def scenario_folders(cfg: Mapping[str, Any]) -> list[Path]:
 
 # --------------------------------------------------------------------------- temporary state
 
-_SHARED_PREFIX = "mockjobs-gunicorn-"
+UNSHARED_UNDER_GUNICORN = (
+    "under gunicorn, mockjobs needs its gunicorn settings or a state its workers share:"
+    " add -c python:mockjobs.gunicorn_conf (one temporary state for every worker),"
+    " or set MOCKJOBS_STATE=FILE or MOCKJOBS_STORE=URL"
+)
+
+
+def refuse_unshared_state() -> None:
+    """Refuse a temporary state under gunicorn started without mockjobs' settings (mockjobs.gunicorn_conf).
+
+    gunicorn sets SERVER_SOFTWARE in its master; loading the settings imports the module there,
+    so it is in sys.modules of the master and of every worker forked from it.
+
+    Their ``on_starting`` hook makes one state for every worker and exports it as
+    MOCKJOBS_STATE; without it each worker would build its app on a state of its own, and a
+    job created through one worker would be unknown to the others (and lost when its worker
+    is replaced). With ``--preload`` the workers would share the master's, but this process
+    cannot tell a preloading master from a worker without the stack or /proc, so that is
+    refused too: one rule, and the message says what to add.
+    """
+    if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn") and "mockjobs.gunicorn_conf" not in sys.modules:
+        raise MockjobsError(UNSHARED_UNDER_GUNICORN)
 
 
 def temporary_state() -> Path:
-    """A state file for a server without STATE, removed when the server ends.
-
-    Under gunicorn every worker of one master gets the same file, whether the app is built
-    in the master (``--preload``) or in each worker: the folder is named after the master's
-    pid and start time. Elsewhere each call gets a fresh folder.
-    """
-    master = gunicorn_master()
-    if master is None:
-        folder = Path(tempfile.mkdtemp(prefix="mockjobs-"))
-        atexit.register(_remove_if_owner, folder, os.getpid())
-        return folder / "state.db"
-    _remove_stale_shared()
-    folder = Path(tempfile.gettempdir()) / f"{_SHARED_PREFIX}{master}-{_started(master)}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    if master == os.getpid():  # built in the master: it outlives the workers and cleans up
-        atexit.register(_remove_if_owner, folder, master)
+    """A state file in a fresh folder, removed when the process that made it ends (not by its forked children)."""
+    folder = Path(tempfile.mkdtemp(prefix="mockjobs-"))
+    atexit.register(_remove_if_owner, folder, os.getpid())
     return folder / "state.db"
-
-
-def gunicorn_master() -> int | None:
-    """The pid of the gunicorn master this process belongs to (itself or its parent), if any."""
-    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
-        return None
-    frame = sys._getframe()
-    while frame is not None:  # a worker loads the app from gunicorn/workers/base.py
-        if frame.f_code.co_filename.replace(os.sep, "/").endswith("gunicorn/workers/base.py"):
-            return os.getppid()
-        frame = frame.f_back  # type: ignore[assignment]
-    return os.getpid()  # the master itself, loading the app before forking (--preload)
-
-
-def _started(pid: int) -> str:
-    """When process pid started (clock ticks since boot), so a reused pid gets another folder."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return "0"
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def _alive(pid: int, started: str) -> bool:
-    """Whether the process that started at started still runs as pid."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return started in ("0", _started(pid))
-
-
-def _remove_stale_shared() -> None:
-    """Remove the shared state folders of gunicorn masters that have ended."""
-    with contextlib.suppress(OSError):
-        for folder in Path(tempfile.gettempdir()).glob(f"{_SHARED_PREFIX}*"):
-            pid, _, started = folder.name[len(_SHARED_PREFIX) :].partition("-")
-            if pid.isdigit() and started and folder.stat().st_uid == os.getuid() and not _alive(int(pid), started):
-                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _remove_if_owner(folder: Path, pid: int) -> None:

@@ -15,7 +15,14 @@ from werkzeug.exceptions import HTTPException
 from . import control, control_faults, control_resources, exposure, formats, pages, views
 from .catalog import Registry
 from .clock import RealTime
-from .config import bundled_scenarios, scenario_folders, settings, templates_dir, temporary_state
+from .config import (
+    bundled_scenarios,
+    refuse_unshared_state,
+    scenario_folders,
+    settings,
+    templates_dir,
+    temporary_state,
+)
 from .cors import Cors, parse_origins
 from .errors import ArcgisError, BadRequest, Conflict, MockjobsError, NotFound, StoreUnavailable
 from .fastpath import DocumentCache, FastPath
@@ -39,8 +46,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         create_app({"SCENARIOS": ["my-scenarios"], "CONTEXT": "/arcgis", "SPEED": 10})
 
     ``STATE`` names the SQLite file shared by every worker of the server (kept across
-    restarts); without it each server gets a temporary one. ``TIME_SOURCE`` injects the
-    real-time source (anything with ``now_ms()``), so tests can move time without sleeping.
+    restarts); without it each server gets a temporary one. Under gunicorn that takes
+    mockjobs' gunicorn settings (``-c python:mockjobs.gunicorn_conf``), whose master makes one
+    for every worker; without them and without STATE or STORE this raises MockjobsError.
+    ``TIME_SOURCE`` injects the real-time source (anything with ``now_ms()``), so tests can
+    move time without sleeping.
     The app's state lives in ``app.extensions["mockjobs"]`` (a :class:`MockService`).
     """
     cfg = settings(config)
@@ -55,7 +65,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    url = store_url(cfg["STORE"], cfg["STATE"]) or f"sqlite:///{temporary_state()}"
+    url = store_url(cfg["STORE"], cfg["STATE"])
+    if not url:
+        refuse_unshared_state()
+        url = f"sqlite:///{temporary_state()}"
     store = open_store(url, journal_max=int(cfg["JOURNAL_MAX"]))
     bundled = bundled_scenarios()
     registry = Registry(scenario_folders(cfg), store, labels={str(bundled): "scenarios"})

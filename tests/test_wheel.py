@@ -38,6 +38,7 @@ def test_wheel_installs_and_serves_html_outside_the_checkout(request: pytest.Fix
     (wheel,) = dist.glob("mockjobs-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"mockjobs/templates/job.html", "mockjobs/scenarios/add-mission.yaml", "mockjobs/cli.py"} <= names
+    assert "mockjobs/gunicorn_conf.py" in names
     assert {"mockjobs/static/mockjobs.js", "mockjobs/static/dashboard.js", "mockjobs/templates/timeline.svg"} <= names
     assert any(n.endswith("entry_points.txt") for n in names)
 
@@ -63,3 +64,13 @@ def test_wheel_installs_and_serves_html_outside_the_checkout(request: pytest.Fix
     assert script.status_code == 200 and "mockjobs.json" in script.text
     svg = srv.get(f"/__mock/jobs/{REFERENCE_JOB}/timeline.svg")
     assert svg.headers["Content-Type"].startswith("image/svg+xml") and "<svg" in svg.text
+    srv.stop()
+
+    # plain gunicorn from the installed wheel, with mockjobs' settings: its workers share one state
+    gunicorn = [str(venv / "bin" / "gunicorn"), "-c", "python:mockjobs.gunicorn_conf", "--bind", "127.0.0.1:0"]
+    plain = launch.start([*gunicorn, "--workers", "2", "mockjobs:create_app()"], cwd=tmp_path)
+    assert plain.post("/__mock/jobs", json={"scenario": "add-mission", "jobId": "jwheel"}).status_code == 201
+    pids = plain.worker_pids(2)
+    plain.on_every_worker(
+        lambda s: s.get("/arcgis/rest/jobs/jwheel?f=json"), pids, lambda r: r.json().get("jobId") == "jwheel"
+    )

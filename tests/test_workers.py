@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import scenario_folder
+from tests.conftest import REPO, scenario_folder
 from tests.servers import Launcher, Server, wait_until
 
 pytestmark = pytest.mark.slow
@@ -99,28 +99,112 @@ def test_four_workers_agree_on_jobs_clock_and_journal(launch: Launcher, folder: 
     assert srv.get("/__mock/jobs/jb/polls").json()["count"] == sum(1 for _, p in job_gets if "/jb?" in p)
 
 
-@pytest.mark.parametrize("preload", [False, True], ids=["per-worker-app", "preload"])
-def test_gunicorn_workers_share_one_temporary_state(
-    launch: Launcher, folder: Path, tmp_path: Path, preload: bool
+def created_on_one_polled_on_another(srv: Server, jobs: int = 6, least: int = 60, rounds: int = 40) -> None:
+    """Create jobs, then poll them (least polls at least) until each was answered by a worker that did not make it."""
+    creator: dict[str, int] = {}
+    for n in range(jobs):
+        created = srv.post("/__mock/jobs", json={"scenario": "steps", "jobId": f"jw{n}"})
+        assert created.status_code == 201, created.text
+        creator[f"jw{n}"] = int(created.headers["X-Mockjobs-Worker"])
+    crossed: set[str] = set()
+    polls = 0
+    for _ in range(rounds):
+        for job_id, r in srv.parallel(lambda j: (j, srv.get(f"/arcgis/rest/jobs/{j}?f=json")), sorted(creator) * 2):
+            polls += 1
+            doc = r.json()
+            assert r.status_code == 200 and doc.get("jobId") == job_id, f"{job_id} on {r.headers}: {doc}"
+            if int(r.headers["X-Mockjobs-Worker"]) != creator[job_id]:
+                crossed.add(job_id)
+        if crossed == set(creator) and polls >= least:
+            return
+    raise AssertionError(f"jobs {sorted(set(creator) - crossed)} were only ever polled on the worker that made them")
+
+
+SHARED = [
+    pytest.param("app:app", (), None, id="root-gunicorn.conf.py"),
+    pytest.param("app:app", ("--preload",), None, id="root-gunicorn.conf.py-preload"),
+    pytest.param("mockjobs:create_app()", ("-c", "python:mockjobs.gunicorn_conf"), "elsewhere", id="python-conf"),
+    pytest.param(
+        "mockjobs:create_app()", ("-c", "python:mockjobs.gunicorn_conf", "--preload"), "elsewhere", id="python-preload"
+    ),
+]
+
+
+@pytest.mark.parametrize(("target", "args", "cwd"), SHARED)
+def test_gunicorn_with_mockjobs_settings_shares_one_temporary_state(
+    launch: Launcher, folder: Path, tmp_path: Path, target: str, args: tuple[str, ...], cwd: str | None
 ) -> None:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {"MOCKJOBS_SCENARIOS": str(folder), "TMPDIR": str(tmp)}
-    args = ["--workers", "3", *(["--preload"] if preload else [])]
-    srv = launch.gunicorn("mockjobs:create_app()", *args, cwd=tmp_path, env=env)
-    pids = srv.worker_pids(3)
-    assert srv.post("/__mock/jobs", json={"scenario": "steps", "jobId": "jshared"}).status_code == 201
-    srv.on_every_worker(lambda s: s.get("/__mock/jobs/jshared"), pids, lambda r: r.status_code == 200)
-    folders = list(tmp.glob("mockjobs-gunicorn-*"))
-    assert len(folders) == 1 and (folders[0] / "state.db").exists()
-    srv.stop()
-    if preload:  # the master built the app: it removes the state when it ends
-        assert not folders[0].exists()
-        return
-    again = launch.gunicorn("mockjobs:create_app()", *args, cwd=tmp_path, env=env)
-    assert again.get("/__mock/jobs/jshared").status_code == 404  # a new server, a new state
-    assert not folders[0].exists()  # the ended master's folder is swept at the next start
-    assert len(list(tmp.glob("mockjobs-gunicorn-*"))) == 1
+    where = tmp_path / cwd if cwd else REPO  # elsewhere: no gunicorn.conf.py there
+    where.mkdir(exist_ok=True)
+    srv = launch.gunicorn(target, "--workers", "2", *args, cwd=where, env=env)
+    assert "Using worker: gthread" in srv.output  # the settings' worker class, not gunicorn's sync
+    pids = srv.worker_pids(2)
+    created_on_one_polled_on_another(srv)
+    states = list(tmp.glob("mockjobs-*/state.db"))
+    assert len(states) == 1 and list(tmp.iterdir()) == [states[0].parent]
+    if "--preload" not in args:  # the master's on_starting made it and exported it to the workers
+        assert f"every worker shares the temporary state {states[0]}" in srv.output
+
+    victim = min(pids)
+    os.kill(victim, signal.SIGTERM)  # a worker of the server this test started; gunicorn forks another
+    srv.wait_for(rf"Worker exiting \(pid: {victim}\)")
+    new = srv.worker_pids(2) - {victim}
+    srv.on_every_worker(lambda s: s.get("/arcgis/rest/jobs/jw0?f=json"), new, lambda r: r.json().get("jobId") == "jw0")
+
+    assert srv.stop() == 0
+    assert list(tmp.iterdir()) == []  # the master removed the state on its way out
+
+
+def test_gunicorn_reloaded_with_hup_keeps_its_temporary_state(launch: Launcher, folder: Path, tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {"MOCKJOBS_SCENARIOS": str(folder), "TMPDIR": str(tmp)}
+    srv = launch.gunicorn("app:app", "--workers", "2", cwd=REPO, env=env)
+    old = srv.worker_pids(2)
+    assert srv.post("/__mock/jobs", json={"scenario": "steps", "jobId": "jhup"}).status_code == 201
+    states = list(tmp.glob("mockjobs-*/state.db"))
+    os.kill(srv.proc.pid, signal.SIGHUP)  # the master this test started: new workers, settings read again
+    for pid in old:
+        srv.wait_for(rf"Worker exiting \(pid: {pid}\)")
+    new = srv.worker_pids(2)
+    assert not new & old
+    srv.on_every_worker(
+        lambda s: s.get("/arcgis/rest/jobs/jhup?f=json"), new, lambda r: r.json().get("jobId") == "jhup"
+    )
+    assert list(tmp.glob("mockjobs-*/state.db")) == states and len(states) == 1
+    assert srv.stop() == 0
+    assert list(tmp.iterdir()) == []
+
+
+def test_gunicorn_with_a_given_state_makes_none_and_keeps_it(launch: Launcher, folder: Path, tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    state = tmp_path / "kept.db"
+    env = {"MOCKJOBS_SCENARIOS": str(folder), "TMPDIR": str(tmp), "MOCKJOBS_STATE": str(state)}
+    srv = launch.gunicorn("app:app", "--workers", "2", cwd=REPO, env=env)
+    srv.worker_pids(2)
+    created_on_one_polled_on_another(srv, jobs=2)
+    assert list(tmp.iterdir()) == [] and "temporary state" not in srv.output
+    assert srv.stop() == 0
+    assert state.exists()  # on_exit removes only what on_starting made
+
+
+@pytest.mark.parametrize("args", [(), ("--preload",)], ids=["per-worker-app", "preload"])
+def test_gunicorn_without_mockjobs_settings_or_state_is_refused(
+    launch: Launcher, folder: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {"MOCKJOBS_SCENARIOS": str(folder), "TMPDIR": str(tmp)}
+    srv = launch.gunicorn("mockjobs:create_app()", "--workers", "2", *args, cwd=tmp_path, env=env, ready=False)
+    one_line = srv.wait_for(r"under gunicorn, mockjobs needs its gunicorn settings or a state its workers share.*")
+    assert "add -c python:mockjobs.gunicorn_conf" in one_line.group(0)
+    assert one_line.group(0).endswith("or set MOCKJOBS_STATE=FILE or MOCKJOBS_STORE=URL")
+    assert srv.proc.wait(15) != 0
+    assert list(tmp.iterdir()) == []
 
 
 def test_serve_temporary_state_outlives_a_restarted_worker(launch: Launcher, folder: Path, tmp_path: Path) -> None:
