@@ -154,8 +154,8 @@ def _install_error_handlers(app: Flask) -> None:
         if exc.code == 413:
             exc.description = f"the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB), the limit"
         if under_context():
-            if exc.code == 405:  # a method no route takes (e.g. TRACE): the same 405 (or 404) as the views'
-                return arcgis_error(views.method_refused())
+            if exc.code == 405:  # a method no route takes (e.g. TRACE): the same token check and 405 (or 404)
+                return arcgis_error(views.unrouted_method())
             return arcgis(exc.code or 500, exc.name, [exc.description] if exc.description else [])
         if request.path.startswith("/__mock") or request.path in exposure.DASHBOARD_PATHS:
             response = jsonify({"error": f"{exc.name}: {exc.description}"})

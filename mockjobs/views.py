@@ -42,16 +42,13 @@ def indent() -> int:
 
 _HTML_JOBS = 1000  # the html jobs list shows the newest; json and pjson list every job
 _OPEN_ENDPOINTS = frozenset({"arcgis.site_root", "arcgis.generate_token"})
+_CATCH_ALL = ("arcgis.other", None)  # the catch-all route, or none for a method no route names (e.g. TRACE)
 
 
 @bp.before_request
 def choose_format_and_check_token() -> Response | None:
     g.fmt = formats.negotiate(request)  # FormatError is answered by the app's handler
-    if current_app.config["AUTH"] and not _open_path() and not _open_unknown_path():
-        m = mock()
-        g.journal = {"kind": "denied"}  # until the token passes
-        m.tokens.check(token_from(request.values, request.headers), m.now())
-        g.journal = None
+    _check_token()
     if request.method == "OPTIONS":  # not a CORS preflight (cors.Cors answers those before Flask)
         return _options()
     return None
@@ -66,11 +63,20 @@ def _options() -> Response:
     return Response(status=200, headers={"Allow": ", ".join(allowed)})
 
 
+def _check_token() -> None:
+    """With token security on, refuse (TokenError) a request without a valid token unless its path stays open."""
+    if current_app.config["AUTH"] and not _open_path() and not _open_unknown_path():
+        m = mock()
+        g.journal = {"kind": "denied"}  # until the token passes
+        m.tokens.check(token_from(request.values, request.headers), m.now())
+        g.journal = None
+
+
 def _open_path() -> bool:
     """Whether this path stays open with token security on (site root, rest/info, generateToken), by any method."""
     if request.endpoint in _OPEN_ENDPOINTS:
         return True
-    if request.endpoint != "arcgis.other":  # another method at an open path lands on the catch-all route
+    if request.endpoint not in _CATCH_ALL:  # another method at an open path is not routed to its view
         return False
     try:
         endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(request.path, method="POST")
@@ -81,15 +87,14 @@ def _open_path() -> bool:
 
 def _open_unknown_path() -> bool:
     """Whether this request is for a path nothing answers and AUTH_UNKNOWN_PATHS says 404 before the token."""
-    if str(current_app.config["AUTH_UNKNOWN_PATHS"]) != "404" or request.endpoint != "arcgis.other":
+    if str(current_app.config["AUTH_UNKNOWN_PATHS"]) != "404" or request.endpoint not in _CATCH_ALL:
         return False
-    rest = (request.view_args or {}).get("rest", "")
-    m = mock()
-    return (
-        m.registry.trigger(request.method, "/" + rest) is None
-        and not allowed_methods()
-        and resources.find(m, "/" + rest) is None
-    )
+    return not allowed_methods() and resources.find(mock(), _relative_path()) is None  # no trigger, route, resource
+
+
+def _relative_path() -> str:
+    """This request's path relative to the context, as triggers and resources are written."""
+    return request.path[len(current_app.config["CONTEXT"]) :]
 
 
 def answer(obj: Any, template: str, **context: Any) -> Response:
@@ -248,7 +253,7 @@ def allowed_methods() -> list[str]:
     OPTIONS is among them whenever another method is. The one source of every Allow header under the context.
     """
     m = mock()
-    path = request.path[len(current_app.config["CONTEXT"]) :]  # relative to the context, as triggers are
+    path = _relative_path()
     adapter = current_app.url_map.bind_to_environ(request.environ)
     found = resources.find(m, path)
     live = found if found is not None and found[0].state == resources.LIVE else None
@@ -269,6 +274,15 @@ def allowed_methods() -> list[str]:
         if takes:
             allowed.add(method)
     return sorted(allowed | {"OPTIONS"}) if allowed else []
+
+
+def unrouted_method() -> ArcgisError:
+    """The answer to a method no route names (e.g. TRACE): the token check as for any method, then method_refused."""
+    try:
+        _check_token()
+    except ArcgisError as exc:  # the 498/499 envelope
+        return exc
+    return method_refused()
 
 
 def method_refused() -> ArcgisError:

@@ -176,6 +176,24 @@ def test_unknown_paths_can_answer_404_before_the_token_check(make_app) -> None:
     assert client.delete(JOB_URL, query_string={"f": "json"}).json["error"]["code"] == 499  # so do known wrong methods
     trigger = client.post("/arcgis/rest/services/createMission", data={"f": "json", "title": "t"}).json
     assert trigger["error"]["code"] == 499
+    for method in ("TRACE", "OPTIONS"):  # a method no route names, a plain OPTIONS: the same gate
+        assert client.open("/arcgis/rest/nothing-here?f=json", method=method).json["error"]["code"] == 404, method
+        assert client.open(f"{JOB_URL}?f=json", method=method).json["error"]["code"] == 499, method
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS"])
+def test_a_method_no_route_names_and_options_need_the_token_too(secured: FlaskClient, method: str) -> None:
+    denied = secured.open(JOB_URL, method=method, query_string={"f": "json"})
+    assert denied.json["error"]["code"] == 499 and "Allow" not in denied.headers
+    unknown = secured.open("/arcgis/rest/nothing-here?f=json", method=method)
+    assert unknown.json["error"]["code"] == 499  # what exists stays hidden without a token
+    t = token(secured)["token"]
+    r = secured.open(JOB_URL, method=method, query_string={"f": "json", "token": t})
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    if method == "TRACE":
+        assert r.json["error"]["code"] == 405
+    else:
+        assert (r.status_code, r.data) == (200, b"")
 
 
 def test_a_bad_unknown_paths_setting_is_a_clear_error(make_app) -> None:
