@@ -14,7 +14,19 @@ class ArcgisError(MockjobsError):
         self.code = code
         self.message = message
         self.details = details or []
+        self.headers: dict[str, str] = {}  # HTTP headers the answer carries besides the envelope
         super().__init__(message)
+
+
+class WrongMethod(ArcgisError):
+    """ArcGIS's 405 for a path that takes other methods: named in the details and, as RFC 9110 asks, in Allow."""
+
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        usable = [m for m in allowed if m not in ("HEAD", "OPTIONS")]  # what a client would switch to
+        details = [f"{method} is not supported for {path}; use {' or '.join(usable)}."]
+        super().__init__(405, "Method not allowed.", details)
+        self.allowed = allowed
+        self.headers["Allow"] = ", ".join(allowed)
 
 
 class ScenarioError(MockjobsError):

@@ -147,7 +147,9 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ArcgisError)
     def arcgis_error(exc: ArcgisError) -> Response:
-        return arcgis(exc.code, exc.message, exc.details)
+        response = arcgis(exc.code, exc.message, exc.details)
+        response.headers.update(exc.headers)  # e.g. a 405's Allow
+        return response
 
     @app.errorhandler(FormatError)
     def format_error(exc: FormatError) -> Response:
@@ -166,6 +168,8 @@ def _install_error_handlers(app: Flask) -> None:
         if exc.code == 413:
             exc.description = f"the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB), the limit"
         if under_context():
+            if exc.code == 405:  # a method no route takes (e.g. TRACE): the same token check and 405 (or 404)
+                return arcgis_error(views.unrouted_method())
             return arcgis(exc.code or 500, exc.name, [exc.description] if exc.description else [])
         if request.path.startswith("/__mock") or request.path in exposure.DASHBOARD_PATHS:
             response = jsonify({"error": f"{exc.name}: {exc.description}"})

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import faulted, formats, pages, resources, timeline
 from .auth import DEFAULT_MINUTES, token_from
-from .errors import ArcgisError, BadRequest, Conflict, NotFound
+from .errors import ArcgisError, BadRequest, Conflict, NotFound, WrongMethod
 from .fastpath import DocumentCache, Writer, json_writer
 from .formats import Format
 from .service import MockService
@@ -20,6 +20,9 @@ bp = Blueprint("arcgis", __name__)
 
 _RESERVED_PARAMS = frozenset({"f", "callback", "token"})
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_ANSWERED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")  # what a path may take; OPTIONS goes with any
+_OPERATION_METHODS = frozenset({"POST"})  # a resource's operation
+_RESOURCE_METHODS = frozenset({"GET", "POST"})  # a resource and its children
 
 
 def mock() -> MockService:
@@ -39,29 +42,59 @@ def indent() -> int:
 
 _HTML_JOBS = 1000  # the html jobs list shows the newest; json and pjson list every job
 _OPEN_ENDPOINTS = frozenset({"arcgis.site_root", "arcgis.generate_token"})
+_CATCH_ALL = ("arcgis.other", None)  # the catch-all route, or none for a method no route names (e.g. TRACE)
 
 
 @bp.before_request
-def choose_format_and_check_token() -> None:
+def choose_format_and_check_token() -> Response | None:
     g.fmt = formats.negotiate(request)  # FormatError is answered by the app's handler
-    if current_app.config["AUTH"] and request.endpoint not in _OPEN_ENDPOINTS and not _open_unknown_path():
+    _check_token()
+    if request.method == "OPTIONS":  # not a CORS preflight (cors.Cors answers those before Flask)
+        return _options()
+    return None
+
+
+def _options() -> Response:
+    """OPTIONS: an empty answer whose Allow names the methods this path takes; its 404 when it takes none."""
+    g.journal = {"kind": "other"}
+    allowed = allowed_methods()
+    if not allowed:
+        raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
+    return Response(status=200, headers={"Allow": ", ".join(allowed)})
+
+
+def _check_token() -> None:
+    """With token security on, refuse (TokenError) a request without a valid token unless its path stays open."""
+    if current_app.config["AUTH"] and not _open_path() and not _open_unknown_path():
         m = mock()
         g.journal = {"kind": "denied"}  # until the token passes
         m.tokens.check(token_from(request.values, request.headers), m.now())
         g.journal = None
 
 
+def _open_path() -> bool:
+    """Whether this path stays open with token security on (site root, rest/info, generateToken), by any method."""
+    if request.endpoint in _OPEN_ENDPOINTS:
+        return True
+    if request.endpoint not in _CATCH_ALL:  # another method at an open path is not routed to its view
+        return False
+    try:
+        endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(request.path, method="POST")
+    except HTTPException:
+        return False
+    return endpoint in _OPEN_ENDPOINTS  # every open path takes POST
+
+
 def _open_unknown_path() -> bool:
     """Whether this request is for a path nothing answers and AUTH_UNKNOWN_PATHS says 404 before the token."""
-    if str(current_app.config["AUTH_UNKNOWN_PATHS"]) != "404" or request.endpoint != "arcgis.other":
+    if str(current_app.config["AUTH_UNKNOWN_PATHS"]) != "404" or request.endpoint not in _CATCH_ALL:
         return False
-    rest = (request.view_args or {}).get("rest", "")
-    m = mock()
-    return (
-        m.registry.trigger(request.method, "/" + rest) is None
-        and not _allowed_methods(rest)
-        and resources.find(m, "/" + rest) is None
-    )
+    return not allowed_methods() and resources.find(mock(), _relative_path()) is None  # no trigger, route, resource
+
+
+def _relative_path() -> str:
+    """This request's path relative to the context, as triggers and resources are written."""
+    return request.path[len(current_app.config["CONTEXT"]) :]
 
 
 def answer(obj: Any, template: str, **context: Any) -> Response:
@@ -113,9 +146,7 @@ def generate_token() -> Response:
         raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
     g.journal = {"kind": "token"}
     if request.method != "POST":  # Esri documents generateToken as POST only, credentials in the body
-        raise ArcgisError(
-            405, "Method not allowed.", [f"{request.method} is not supported for {request.path}; use POST."]
-        )
+        raise method_refused()
     values = request.values
     raw = values.get("expiration") or DEFAULT_MINUTES
     try:
@@ -192,15 +223,13 @@ def _resource(rest: str) -> Response | None:
         g.journal["child" if name in res.spec.children else "operation"] = name
     if res.state != resources.LIVE:
         raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
+    if request.method not in _resource_methods(res, name):
+        raise method_refused()
     if name in res.spec.operations:
-        if request.method != "POST":
-            raise ArcgisError(405, "Method not allowed.", [f"{name} is an operation; use POST."])
         op = res.spec.operations[name]
         if op.removes and not m.store.remove_resource(res.key, m.now()):
             raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])  # removed meanwhile
         return answer(res.response(name), "resource.html", title=name, base=None, spec=None, pretty=_pretty)
-    if request.method not in ("GET", "POST"):
-        raise ArcgisError(405, "Method not allowed.", [f"{request.method} is not supported for {request.path}."])
     if name:
         return answer(res.child(name), "resource.html", title=name, base=None, spec=None, pretty=_pretty)
     return answer(
@@ -213,20 +242,56 @@ def _resource(rest: str) -> Response | None:
     )
 
 
-def _allowed_methods(rest: str) -> list[str]:
-    """The methods that some other route or trigger answers at this path under the context."""
+def _resource_methods(res: resources.Resource, name: str) -> frozenset[str]:
+    """The methods a live resource takes at name: POST for an operation, GET and POST otherwise."""
+    return _OPERATION_METHODS if name in res.spec.operations else _RESOURCE_METHODS
+
+
+def allowed_methods() -> list[str]:
+    """The methods this request's path under the context takes (its routes, triggers, resources), sorted; [] if none.
+
+    OPTIONS is among them whenever another method is. The one source of every Allow header under the context.
+    """
+    m = mock()
+    path = _relative_path()
     adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = []
-    for method in _METHODS:
-        if method == request.method:
-            continue
+    found = resources.find(m, path)
+    live = found if found is not None and found[0].state == resources.LIVE else None
+    allowed = set()
+    for method in _ANSWERED:
         try:
             endpoint, _ = adapter.match(request.path, method=method)
         except HTTPException:
             continue
-        if endpoint != "arcgis.other" or mock().registry.trigger(method, "/" + rest) is not None:
-            allowed.append(method)
-    return allowed
+        if endpoint == "arcgis.generate_token":
+            takes = bool(current_app.config["AUTH"]) and method == "POST"  # a 404 without token security
+        elif endpoint == "arcgis.other":
+            takes = m.registry.trigger(method, path) is not None or (
+                live is not None and method in _resource_methods(*live)
+            )
+        else:
+            takes = True
+        if takes:
+            allowed.add(method)
+    return sorted(allowed | {"OPTIONS"}) if allowed else []
+
+
+def unrouted_method() -> ArcgisError:
+    """The answer to a method no route names (e.g. TRACE): the token check as for any method, then method_refused."""
+    try:
+        _check_token()
+    except ArcgisError as exc:  # the 498/499 envelope
+        return exc
+    return method_refused()
+
+
+def method_refused() -> ArcgisError:
+    """The answer to a method this path does not take: a 405 naming the ones it does (with Allow), or its 404."""
+    g.journal = g.get("journal") or {"kind": "other"}
+    allowed = allowed_methods()
+    if not allowed:
+        return ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
+    return WrongMethod(request.method, request.path, allowed)
 
 
 @bp.route("/", defaults={"rest": ""}, methods=list(_METHODS), strict_slashes=False)
@@ -239,16 +304,8 @@ def other(rest: str) -> Response:
         found = _resource(rest)
         if found is not None:
             return found
-        allowed = _allowed_methods(rest)
-        if allowed:
-            g.journal = {"kind": "other"}
-            raise ArcgisError(
-                405,
-                "Method not allowed.",
-                [f"{request.method} is not supported for {request.path}; use {' or '.join(allowed)}."],
-            )
         g.journal = {"kind": "other"}
-        raise ArcgisError(404, "Not Found", [f"No resource at {request.path}."])
+        raise method_refused()
     params = {k: v for k, v in request.values.items() if k not in _RESERVED_PARAMS}
     body = request.get_json(silent=True) if request.is_json else None
     if isinstance(body, dict):

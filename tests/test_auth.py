@@ -56,14 +56,41 @@ def test_expires_is_real_time_while_the_life_runs_on_the_mock_clock(secured: Fla
     assert expired["error"] == {"code": 498, "message": "Invalid Token", "details": ["Token has expired."]}
 
 
-def test_generate_token_is_post_only(secured: FlaskClient) -> None:
-    r = secured.get(
-        "/arcgis/tokens/generateToken", query_string={"username": "alice", "password": "s3cret", "f": "json"}
-    )
-    assert r.status_code == 200
+@pytest.mark.parametrize("http_errors", [False, True])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "TRACE"])
+def test_generate_token_is_post_only(make_app, http_errors: bool, method: str) -> None:
+    secured = make_app(AUTH=True, USER="alice:s3cret", HTTP_ERRORS=http_errors).test_client()
+    r = secured.open(
+        "/arcgis/tokens/generateToken",
+        method=method,
+        query_string={"username": "alice", "password": "s3cret", "f": "json"},
+    )  # no token needed to be told so: generateToken stays open by any method
+    assert r.status_code == (405 if http_errors else 200)
     assert r.json["error"]["code"] == 405
-    assert "use POST" in r.json["error"]["details"][0]
+    assert r.json["error"]["details"] == [f"{method} is not supported for /arcgis/tokens/generateToken; use POST."]
     assert "token" not in r.json
+    assert set(r.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+
+
+def test_options_of_generate_token_names_post(secured: FlaskClient) -> None:
+    r = secured.options("/arcgis/tokens/generateToken")
+    assert (r.status_code, r.data) == (200, b"")
+    assert set(r.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "OPTIONS"])
+def test_generate_token_is_404_without_token_security(client: FlaskClient, method: str) -> None:
+    r = client.open("/arcgis/tokens/generateToken", method=method, query_string={"f": "json"})
+    assert r.json["error"]["code"] == 404
+    assert "Allow" not in r.headers
+
+
+def test_a_wrong_method_at_the_open_site_root_needs_no_token(secured: FlaskClient) -> None:
+    r = secured.put("/arcgis/rest/info", query_string={"f": "json"})
+    assert r.json["error"]["code"] == 405
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    denied = secured.delete(JOB_URL, query_string={"f": "json"})  # elsewhere the token comes first
+    assert denied.json["error"]["code"] == 499 and "Allow" not in denied.headers
 
 
 def test_wrong_password_is_refused(secured: FlaskClient) -> None:
@@ -149,6 +176,24 @@ def test_unknown_paths_can_answer_404_before_the_token_check(make_app) -> None:
     assert client.delete(JOB_URL, query_string={"f": "json"}).json["error"]["code"] == 499  # so do known wrong methods
     trigger = client.post("/arcgis/rest/services/createMission", data={"f": "json", "title": "t"}).json
     assert trigger["error"]["code"] == 499
+    for method in ("TRACE", "OPTIONS"):  # a method no route names, a plain OPTIONS: the same gate
+        assert client.open("/arcgis/rest/nothing-here?f=json", method=method).json["error"]["code"] == 404, method
+        assert client.open(f"{JOB_URL}?f=json", method=method).json["error"]["code"] == 499, method
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS"])
+def test_a_method_no_route_names_and_options_need_the_token_too(secured: FlaskClient, method: str) -> None:
+    denied = secured.open(JOB_URL, method=method, query_string={"f": "json"})
+    assert denied.json["error"]["code"] == 499 and "Allow" not in denied.headers
+    unknown = secured.open("/arcgis/rest/nothing-here?f=json", method=method)
+    assert unknown.json["error"]["code"] == 499  # what exists stays hidden without a token
+    t = token(secured)["token"]
+    r = secured.open(JOB_URL, method=method, query_string={"f": "json", "token": t})
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    if method == "TRACE":
+        assert r.json["error"]["code"] == 405
+    else:
+        assert (r.status_code, r.data) == (200, b"")
 
 
 def test_a_bad_unknown_paths_setting_is_a_clear_error(make_app) -> None:

@@ -71,7 +71,8 @@ def test_a_preflight_is_204_before_any_token_check(make_app, auth: bool) -> None
         "Access-Control-Max-Age": "7200",
         "Vary": "Origin",
     }
-    plain_options = client.options(f"/arcgis/rest/jobs/{JOB}")  # not a preflight: Flask answers as before
+    assert "Allow" not in r.headers  # a preflight is CORS's, not the views'
+    plain_options = client.options(f"/arcgis/rest/jobs/{JOB}")  # not a preflight: the views answer it
     assert "Access-Control-Allow-Methods" not in plain_options.headers
 
 

@@ -214,6 +214,37 @@ def test_children_operations_and_removal(client: FlaskClient, m: MockService) ->
     assert ("resource", "delete", None) in kinds and ("resource", "delete", 404) in kinds
 
 
+@pytest.mark.parametrize("http_errors", [False, True])
+def test_a_wrong_method_names_what_the_resource_takes_in_allow(make_app, http_errors: bool) -> None:
+    app = make_app(HTTP_ERRORS=http_errors)
+    client, m = app.test_client(), app.extensions["mockjobs"]
+    job_id, mid = mission(client, m)
+    m.advance(job_id, to="end")
+    read, operation = {"GET", "POST", "OPTIONS"}, {"POST", "OPTIONS"}
+    cases = [(method, path, read) for path in mission_paths(mid) for method in ("DELETE", "PUT", "HEAD")]
+    cases += [
+        ("PATCH", f"/arcgis/rest/services/{mid}/connectionInfo", read),  # a child
+        ("GET", f"/arcgis/rest/missions/{mid}/addReport", operation),
+        ("DELETE", f"/arcgis/rest/services/{mid}/delete", operation),
+        ("TRACE", f"/arcgis/rest/services/{mid}/delete", operation),
+    ]
+    for method, path, allowed in cases:
+        r = client.open(path, method=method, query_string={"f": "json"})
+        assert r.status_code == (405 if http_errors else 200), (method, path)
+        assert set(r.headers["Allow"].split(", ")) == allowed, (method, path)
+        if method != "HEAD":
+            assert r.json["error"]["code"] == 405, (method, path)
+        options = client.options(path)
+        assert (options.status_code, set(options.headers["Allow"].split(", "))) == (200, allowed), path
+    assert (
+        client.get(f"/arcgis/rest/missions/{mid}", query_string={"f": "json"}).json["missionId"] == mid
+    )  # still there
+
+    assert client.post(f"/arcgis/rest/services/{mid}/delete", data={"f": "json"}).json == {"success": True}
+    gone = client.delete(f"/arcgis/rest/missions/{mid}", query_string={"f": "json"})  # removed: 404, no Allow
+    assert gone.json["error"]["code"] == 404 and "Allow" not in gone.headers
+
+
 def test_formats_jsonp_html_and_cors_as_the_job_resource(client: FlaskClient, m: MockService) -> None:
     job_id, mid = mission(client, m)
     m.advance(job_id, to="end")

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from mockjobs import timeline
 from mockjobs.clock import ManualTime
 from tests.conftest import START_MS, scenario_folder
+from tests.servers import Launcher
 
 REFERENCE_JOB = "j522676d9-983a-48e2-a51c-5066966160f0"
 TRIGGER = "/arcgis/rest/services/startDemo"
@@ -312,21 +313,116 @@ def test_unsupported_f_on_a_trigger_starts_no_job(client: FlaskClient) -> None:
     assert client.get("/arcgis/rest/jobs?f=json").get_json()["asyncJobs"] == before
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "allowed"),
-    [
-        ("DELETE", f"/arcgis/rest/jobs/{REFERENCE_JOB}", "GET or POST"),
-        ("PUT", "/arcgis/rest/jobs", "GET or POST"),
-        ("PATCH", "/arcgis/rest/info", "GET or POST"),
-        ("GET", TRIGGER, "POST"),
-    ],
-)
-def test_wrong_method_is_a_405_envelope(client: FlaskClient, method: str, path: str, allowed: str) -> None:
+GET_TRIGGER = "/arcgis/rest/services/startByGet"
+BY_GET = """\
+name: by-get
+job: {type: other}
+trigger: {method: GET, path: /rest/services/startByGet}
+timeline:
+  - {at: 0, message: Go., status: EXECUTING}
+"""
+READ = {"GET", "HEAD", "POST", "OPTIONS"}  # a document: GET (and so HEAD) or POST
+# (a wrong method, a path of each kind under the context, the Allow that path answers with)
+WRONG_METHODS = [
+    ("PATCH", "/arcgis/rest", READ),
+    ("PATCH", "/arcgis/rest/info", READ),
+    ("PUT", "/arcgis/rest/jobs", READ),
+    ("DELETE", f"/arcgis/rest/jobs/{REFERENCE_JOB}", READ),
+    ("DELETE", f"/arcgis/rest/jobs/{REFERENCE_JOB}/", READ),
+    ("DELETE", "/arcgis/rest/jobs/no-such-job", READ),  # a job URL takes GET and POST whatever the id
+    ("DELETE", "/arcgis/rest/services", READ),
+    ("GET", TRIGGER, {"POST", "OPTIONS"}),
+    ("HEAD", TRIGGER, {"POST", "OPTIONS"}),
+    ("PUT", TRIGGER, {"POST", "OPTIONS"}),
+    ("POST", GET_TRIGGER, {"GET", "OPTIONS"}),
+    ("HEAD", GET_TRIGGER, {"GET", "OPTIONS"}),  # HEAD would start a job too: refused
+    ("TRACE", "/arcgis/rest/jobs", READ),  # a method no route names: the same answer
+    ("TRACE", TRIGGER, {"POST", "OPTIONS"}),
+]
+
+
+def allow(r: Any) -> set[str]:
+    """The methods an answer's Allow header names."""
+    assert "Allow" in r.headers, dict(r.headers)
+    return {m.strip() for m in r.headers["Allow"].split(",")}
+
+
+@pytest.fixture
+def by_get(scenario_dir: Path) -> Path:
+    """The scenario folder with a scenario whose trigger is a GET."""
+    (scenario_dir / "by-get.yaml").write_text(BY_GET)
+    return scenario_dir
+
+
+@pytest.mark.parametrize("http_errors", [False, True])
+@pytest.mark.parametrize(("method", "path", "allowed"), WRONG_METHODS)
+def test_wrong_method_is_a_405_envelope_with_allow(
+    make_app: Callable[..., Flask], by_get: Path, http_errors: bool, method: str, path: str, allowed: set[str]
+) -> None:
+    client = make_app(HTTP_ERRORS=http_errors).test_client()
+    before = client.get("/arcgis/rest/jobs?f=json").get_json()["asyncJobs"]
     r = client.open(f"{path}?f=json", method=method)
-    assert r.status_code == 200
-    err = r.get_json()["error"]
-    assert err["code"] == 405
-    assert f"use {allowed}" in err["details"][0]
+    assert r.status_code == (405 if http_errors else 200)
+    assert allow(r) == allowed
+    if method != "HEAD":
+        err = r.get_json()["error"]
+        assert err["code"] == 405
+        usable = " or ".join(sorted(allowed - {"HEAD", "OPTIONS"}))
+        assert err["details"] == [f"{method} is not supported for {path}; use {usable}."]
+    assert client.get("/arcgis/rest/jobs?f=json").get_json()["asyncJobs"] == before  # no job started
+    journaled = client.get("/__mock/requests", query_string={"method": method, "path": path}).get_json()["requests"]
+    assert [(e["http"], e["error"]) for e in journaled] == [(r.status_code, 405)]
+
+
+@pytest.mark.parametrize("http_errors", [False, True])
+def test_a_405_page_carries_allow_too(make_app: Callable[..., Flask], http_errors: bool) -> None:
+    r = make_app(HTTP_ERRORS=http_errors).test_client().get(f"{TRIGGER}?f=html")
+    assert (r.status_code, r.mimetype) == (405 if http_errors else 200, "text/html")
+    assert '<span id="code">405</span>' in r.get_data(as_text=True)
+    assert allow(r) == {"POST", "OPTIONS"}
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), WRONG_METHODS)
+def test_options_names_the_same_methods_as_a_405(
+    make_app: Callable[..., Flask], by_get: Path, method: str, path: str, allowed: set[str]
+) -> None:
+    r = make_app().test_client().options(f"{path}?f=json")  # no Access-Control-Request-Method: not a CORS preflight
+    assert (r.status_code, r.data) == (200, b"")
+    assert allow(r) == allowed
+
+
+@pytest.mark.parametrize("http_errors", [False, True])
+@pytest.mark.parametrize("method", ["PUT", "OPTIONS", "TRACE"])
+def test_a_path_nothing_answers_is_404_without_allow(
+    make_app: Callable[..., Flask], http_errors: bool, method: str
+) -> None:
+    r = make_app(HTTP_ERRORS=http_errors).test_client().open("/arcgis/rest/nothing?f=json", method=method)
+    assert r.status_code == (404 if http_errors else 200)
+    assert r.get_json()["error"]["code"] == 404
+    assert "Allow" not in r.headers
+
+
+@pytest.mark.parametrize("http_errors", [False, True])
+def test_allow_over_a_real_socket(launch: Launcher, http_errors: bool) -> None:
+    srv = launch.serve(*(["--http-errors"] if http_errors else []))  # real gunicorn, the bundled scenarios
+    trigger = "/arcgis/rest/services/createMission"
+    before = srv.get("/arcgis/rest/jobs?f=json").json()["asyncJobs"]
+    for method, path, allowed in [
+        ("DELETE", f"/arcgis/rest/jobs/{REFERENCE_JOB}", READ),
+        ("GET", trigger, {"POST", "OPTIONS"}),
+        ("TRACE", "/arcgis/rest/info", READ),
+    ]:
+        r = srv.request(method, f"{path}?f=json")
+        assert r.status_code == (405 if http_errors else 200), (method, path)
+        assert r.json()["error"]["code"] == 405
+        assert allow(r) == allowed, (method, path)
+    plain = srv.request("OPTIONS", trigger)
+    assert (plain.status_code, plain.content, allow(plain)) == (200, b"", {"POST", "OPTIONS"})
+    preflight = srv.request(
+        "OPTIONS", trigger, headers={"Origin": "http://app.test", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 204 and "Allow" not in preflight.headers  # CORS answers preflights as before
+    assert srv.get("/arcgis/rest/jobs?f=json").json()["asyncJobs"] == before  # no job started
 
 
 @pytest.mark.parametrize(
