@@ -22,15 +22,21 @@ from urllib.parse import unquote_plus
 
 from . import formats, timeline
 from .auth import TokenError, Tokens, token_from
-from .formats import Format
+from .formats import HTML, Format
 from .heartbeat import Heartbeat
 from .scenarios import Scenario
 from .service import MockService
 from .timeline import Job, State
 
 _CACHE_SIZE = 4096
-_FAST_QUERIES = {"f=json": Format("json"), "f=pjson": Format("pjson")}
+_FAST_QUERIES = {"f=json": Format("json"), "f=pjson": Format("pjson"), "f=html": HTML, "": HTML}
 _FAST_FORMATS = {fmt.name: fmt for fmt in _FAST_QUERIES.values()}
+_LIVE = "HTTP_X_MOCKJOBS_LIVE"  # the job page refreshing itself (pages.LIVE_HEADER): Flask answers, unjournaled
+_HEADERS = {
+    "json": [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")],
+    "pjson": [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")],
+    "html": [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+}
 _FAST_KEYS = frozenset({"f", "token"})
 _MAX_FORM = 4096  # a bigger form body is not a poll
 _FORM = "application/x-www-form-urlencoded"
@@ -46,18 +52,19 @@ def json_writer(fmt: Format, indent: int) -> Writer:
 
 
 class DocumentCache:
-    """Encoded documents of this worker: a job's document only changes when it passes an event
-    or is moved, so (job seq, revision, position, format) names the exact bytes."""
+    """Encoded documents and pages of this worker: a job's document only changes when it passes an
+    event or is moved, so (job seq, revision, position, format) names the exact bytes; its HTML
+    page also shows the elapsed time in whole seconds, so a page is kept per second too."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self.size = size
         self._docs: OrderedDict[tuple[Any, ...], tuple[bytes, str, bool]] = OrderedDict()
 
     def encoded(
-        self, m: MockService, job_id: str, fmt: Format, write: Writer, now: int | None = None
+        self, m: MockService, job_id: str, fmt: Format, write: Writer | None, now: int | None = None
     ) -> tuple[bytes, dict[str, Any]] | None:
         """(job_id's document at now (default: the mock clock's now), written by write(scenario, job,
-        state), its journal note); None if unknown."""
+        state), its journal note); None if the job is unknown, or if write is None and nothing is cached."""
         job = m.store.get_job(job_id)
         if job is None:
             return None
@@ -65,9 +72,12 @@ class DocumentCache:
             now = m.now()
         sc = m.scenario_of(job)
         pos = timeline.position(sc, job, now)
-        key = (job.seq, job.rev, pos.main, pos.cancel, fmt.name)
+        second = int(max(0.0, pos.elapsed) // 1000) if fmt.is_html else None
+        key = (job.seq, job.rev, pos.main, pos.cancel, fmt.name, second)
         hit = self._docs.get(key)
         if hit is None:
+            if write is None:
+                return None
             st = timeline.state_at(sc, job, pos)
             hit = write(sc, job, st), st.status, st.terminal
             self._docs[key] = hit
@@ -91,11 +101,12 @@ def _params(text: str, into: dict[str, str]) -> bool:
 
 
 class FastPath:
-    """WSGI middleware answering the polls of `CTX/rest/jobs/<id>` (json, pjson) itself.
+    """WSGI middleware answering the polls of `CTX/rest/jobs/<id>` (json, pjson, html) itself.
 
     A poll is a GET with only `f` (and `token`) in its query, or a form POST with only those in
     its query and body. With tokens (under --auth) the token must pass `tokens.check` on the mock
-    clock; a missing, forged or expired one is handed to Flask, which answers the error.
+    clock; a missing, forged or expired one is handed to Flask, which answers the error. An HTML
+    page is answered here only once Flask has written it for that second (it needs templates).
     """
 
     def __init__(
@@ -114,7 +125,7 @@ class FastPath:
         self.docs = docs
         self.tokens = tokens
         self.prefix = context + "/rest/jobs/"
-        self.writers = {name: json_writer(fmt, indent) for name, fmt in _FAST_FORMATS.items()}
+        self.writers = {name: json_writer(fmt, indent) for name, fmt in _FAST_FORMATS.items() if not fmt.is_html}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -132,6 +143,8 @@ class FastPath:
             fmt = _FAST_FORMATS.get(params.get("f", ""))
             if fmt is None:
                 return self.app(environ, start_response)
+        if fmt.is_html and environ.get(_LIVE):
+            return self.app(environ, start_response)
         job_id = path[len(self.prefix) :]
         if job_id.endswith("/"):
             job_id = job_id[:-1]  # a job URL with a trailing slash is the job (see README, Choices)
@@ -149,23 +162,16 @@ class FastPath:
                 assert params is not None
                 now = self.service.now()
                 self.tokens.check(token_from(params, _token_headers(environ)), now)
-            found = self.docs.encoded(self.service, job_id, fmt, self.writers[fmt.name], now)
+            found = self.docs.encoded(self.service, job_id, fmt, self.writers.get(fmt.name), now)
         except TokenError:  # Flask answers the 498/499 envelope (and journals the refusal)
             found = None
         except Exception:  # Flask does it again and answers any failure in the error envelope
             found = None
         if found is None:
-            return self.app(environ, start_response)  # Flask answers the 404 envelope
+            return self.app(environ, start_response)  # Flask answers the 404 envelope (or writes the page)
         body, note = found
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("X-Content-Type-Options", "nosniff"),
-                ("X-Mockjobs-Worker", str(os.getpid())),
-            ],
-        )
+        headers = [*_HEADERS[fmt.name], ("Content-Length", str(len(body))), ("X-Mockjobs-Worker", str(os.getpid()))]
+        start_response("200 OK", headers)
         self.service.record(method, path, query, fmt.name, 200, note)
         return [body]
 

@@ -40,6 +40,7 @@ class Format:
 
 
 JSON = Format("json")
+HTML = Format("html")
 
 
 def negotiate(request: Request) -> Format:

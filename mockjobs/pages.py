@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,6 +13,8 @@ from . import timeline
 from .config import static_dir
 from .durations import format_ms
 from .errors import ArcgisError, NotFound
+from .fastpath import DocumentCache
+from .formats import HTML
 from .scenarios import Scenario
 from .service import MockService
 from .timeline import Job, State
@@ -21,7 +22,6 @@ from .timeline import Job, State
 bp = Blueprint("pages", __name__)
 
 LIVE_HEADER = "X-Mockjobs-Live"  # the job page's own refreshes: answered, never journaled
-_CACHE_SIZE = 1024
 _PARAM = re.compile(r"\{params\.([A-Za-z0-9_.-]+)\}")
 # The pages' scripts and style sheet: a fixed list, so no path from a request reaches the file system.
 ASSETS = {
@@ -122,40 +122,31 @@ def html_page(sc: Scenario, job: Job, st: State) -> bytes:
 
 
 def job_page(job_id: str) -> Response:
-    """The job's HTML page for now; its own live refreshes (LIVE_HEADER) are not journaled."""
+    """The job's HTML page for now; its own live refreshes (LIVE_HEADER) are not journaled.
+
+    Pages are kept in the worker's DocumentCache (per second), where the fast path finds them.
+    """
     m = mock()
-    live = bool(request.headers.get(LIVE_HEADER))
     job = m.store.get_job(job_id)
     if job is None:
         g.journal = {"kind": "poll", "jobId": job_id}
         raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
     now = m.now()
     sc = m.scenario_of(job)
-    paced = m.rules.paced(job, sc)  # a poll-paced job's page shows what its last poll showed
-    pos = m.view(job, now).state.position if paced else timeline.position(sc, job, now)
-    second = int(max(0.0, pos.elapsed) // 1000)  # the page shows whole seconds of elapsed time
-    key = (job.job_id, job.seq, job.rev, pos.main, pos.cancel, second)
-    _pages: OrderedDict[tuple[Any, ...], tuple[bytes, str, bool]] = current_app.extensions.setdefault(
-        "mockjobs.pages", OrderedDict()
-    )  # this app's pages, per worker
-    hit = _pages.get(key)
-    if hit is None:
-        st = timeline.state_at(sc, job, pos)
-        hit = _pages[key] = html_page(sc, job, st), st.status, st.terminal
-        if len(_pages) > _CACHE_SIZE:
-            _pages.popitem(last=False)
-    body, status, terminal = hit
-    if live:
+    if m.rules.paced(job, sc):  # a poll-paced job's page shows what its last poll showed
+        st = m.view(job, now).state
+        body = html_page(sc, job, st)
+        note = {"kind": "poll", "jobId": job_id, "seq": job.seq, "status": st.status, "terminal": st.terminal}
+    else:
+        docs: DocumentCache = current_app.extensions["mockjobs.docs"]
+        found = docs.encoded(m, job_id, HTML, html_page, now)
+        if found is None:  # deleted meanwhile
+            raise ArcgisError(404, "Job not found.", [f"Job '{job_id}' does not exist."])
+        body, note = found
+    if request.headers.get(LIVE_HEADER):
         g.unjournaled = True
     else:
-        g.journal = {
-            "kind": "poll",
-            "jobId": job_id,
-            "seq": job.seq,
-            "status": status,
-            "terminal": terminal,
-            "now": now,
-        }
+        g.journal = {**note, "now": now}
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response

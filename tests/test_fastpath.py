@@ -35,6 +35,33 @@ def test_plain_get_skips_flask_and_matches_the_flask_answer(app: Flask, seen: li
     assert fast.headers == slow.headers
 
 
+@pytest.mark.parametrize("query", ["", "?f=html"])
+def test_a_job_page_written_by_flask_is_served_by_the_fast_path_within_its_second(
+    app: Flask, seen: list[str], clock, query: str
+) -> None:
+    client = app.test_client()
+    job = client.post("/__mock/jobs", json={"scenario": "add-mission"}).json["jobId"]
+    url = f"/arcgis/rest/jobs/{job}{query}"
+    seen.clear()
+    first = client.get(url)
+    assert len(seen) == 1  # Flask writes the page (templates)
+    clock.advance(300)
+    again = client.get(url)
+    assert len(seen) == 1  # the same second: the fast path answers Flask's bytes
+    assert again.data == first.data and again.headers == first.headers
+    assert again.headers["Content-Type"] == "text/html; charset=utf-8" and again.headers["Cache-Control"] == "no-store"
+    clock.advance(1000)
+    later = client.get(url)
+    assert len(seen) == 2 and later.data != first.data  # the page shows whole seconds: a new one is written
+    live = client.get(url, headers={"X-Mockjobs-Live": "1"})
+    assert len(seen) == 3 and live.data == later.data  # the page's own refresh: Flask, not journaled
+    entries = client.get("/__mock/requests", query_string={"jobId": job}).json["requests"]
+    assert [(e["f"], e["kind"], e["query"], e["status"], e["http"]) for e in entries] == [
+        ("html", "poll", query.lstrip("?"), "EXECUTING", 200)
+    ] * 3
+    assert [e["time"] for e in entries] == [clock.now_ms() - 1300, clock.now_ms() - 1000, clock.now_ms()]
+
+
 def test_fast_answers_are_journaled_as_polls(client, clock) -> None:
     job = client.post("/__mock/jobs", json={"scenario": "add-mission"}).json["jobId"]
     for _ in range(3):
