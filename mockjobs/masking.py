@@ -18,6 +18,17 @@ def masked(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: MASK if SECRET_NAME.search(k) and v not in ("", None) else v for k, v in params.items()}
 
 
+_PLAIN: set[str] = set()  # queries seen to hold no secret (polls repeat a few of them), so kept
+_PLAIN_MAX = 1024
+
+
 def masked_query(query: str) -> str:
     """A query string with the value of every secret-named parameter replaced by ***."""
-    return _SECRET_PAIR.sub(rf"\1={MASK}", query)
+    if query in _PLAIN:
+        return query
+    out = _SECRET_PAIR.sub(rf"\1={MASK}", query)
+    if out == query:
+        if len(_PLAIN) >= _PLAIN_MAX:
+            _PLAIN.clear()
+        _PLAIN.add(query)
+    return out

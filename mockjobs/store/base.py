@@ -189,9 +189,12 @@ def job_from(doc: dict[str, Any]) -> Job:
     )
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def compact(value: Any) -> str:
     """value as compact JSON."""
-    return json.dumps(value, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 StartResponse = Callable[..., Any]
