@@ -1,6 +1,6 @@
 """The control API's heavy calls in-process, this checkout against another revision, side by side.
 
-``python -m bench.control_api [--against REV] [--jobs N] [--creates K] [--rounds R]``: exports
+``python -m bench.control_api [--against REV] [--jobs N] [--creates K] [--rounds R] [--served]``: exports
 REV (default ``main``) with ``git archive`` and starts one worker process per checkout, each
 with an app built by ``create_app`` (Flask's test client, no sockets): the same seeded SQLite
 state of N jobs (bench/scenarios.py), the same scenario files. Rounds alternate the two (the
@@ -11,6 +11,10 @@ ratios, as figures of bench/report.py:
   under gunicorn), seconds per answer;
 - ``POST /__mock/jobs`` ({"scenario": "bench-10"}), K jobs per round, jobs per second
   (``create.rps`` of ``make bench``, which measures it under gunicorn with wrk).
+
+``--served`` runs both checkouts under `mockjobs serve` instead (gunicorn, 2 workers x 4
+threads, the command users run), times one GET of the list and drives the POST with wrk
+(16 connections, --seconds per round), as `make bench` does for those two rows.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
-from . import scenarios
+from . import scenarios, servers, wrk
 from .report import Report, info, median
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,23 +116,53 @@ def exported(rev: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run(against: str, jobs: int, creates: int, rounds: int) -> Report:
+class Served:
+    """One checkout under `mockjobs serve` (gunicorn, as `make bench` runs it): GET timed, POSTs driven by wrk."""
+
+    def __init__(self, name: str, root: Path | None, tmp: Path, state: Path, seconds: float) -> None:
+        self.name, self.seconds = name, seconds
+        label = name.replace("/", "_")
+        self.server = servers.mockjobs_server(f"control-{label}", tmp, [tmp / "scenarios"], state)
+        if root is not None:  # the console script puts its own folder first, so PYTHONPATH decides
+            self.server.env = {"PYTHONPATH": str(root)}
+        self.server.start("/__mock/health", timeout=300)
+        self.script = wrk.post_script(tmp, json.dumps({"scenario": "bench-10"}))
+
+    def ask(self, what: str, count: int = 1) -> dict[str, float]:
+        if what == "list":
+            took, status, _ = servers.timed_get(f"{self.server.base}/__mock/jobs?polls=false", timeout=600)
+            assert status == 200, status
+            return {"s": took}
+        res = wrk.run(f"{self.server.base}/__mock/jobs", connections=16, seconds=self.seconds, script=self.script)
+        assert res.clean, res
+        return {"s": count / res.rps}
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def run(against: str, jobs: int, creates: int, rounds: int, served: bool = False, seconds: float = 3) -> Report:
     rep = Report()
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", against], capture_output=True, text=True)
-    rep.note(f"control API in-process: this checkout vs {against} ({rev.stdout.strip()}), {rounds} alternating rounds")
+    how = "under `mockjobs serve`" if served else "in-process"
+    rep.note(f"control API {how}: this checkout vs {against} ({rev.stdout.strip()}), {rounds} alternating rounds")
     with tempfile.TemporaryDirectory(prefix="mockjobs-control-") as tmp_name, exported(against) as old_root:
         tmp = Path(tmp_name)
         files = scenarios.write_main_scenarios(tmp / "scenarios")
         seeded = tmp / "seeded.db"
         scenarios.seed_state(seeded, files["bench-10"], jobs)
-        workers = {}
-        for name, root in (("this", ROOT), (against, old_root)):
-            state = tmp / f"{name.replace('/', '_')}.db"
-            shutil.copyfile(seeded, state)
-            workers[name] = Worker(name, root, tmp / "scenarios", state)
-        listed: dict[str, list[float]] = {n: [] for n in workers}
-        created: dict[str, list[float]] = {n: [] for n in workers}
+        workers: dict[str, Worker | Served] = {}
+        listed: dict[str, list[float]] = {}
+        created: dict[str, list[float]] = {}
         try:
+            for name, root in (("this", ROOT), (against, old_root)):
+                state = tmp / f"{name.replace('/', '_')}.db"
+                shutil.copyfile(seeded, state)
+                if served:
+                    workers[name] = Served(name, None if root == ROOT else root, tmp, state, seconds)
+                else:
+                    workers[name] = Worker(name, root, tmp / "scenarios", state)
+                listed[name], created[name] = [], []
             for w in workers.values():  # warm-up: imports, caches, the first SQLite pages
                 w.ask("create", 20)
             for r in range(rounds):
@@ -146,13 +180,14 @@ def run(against: str, jobs: int, creates: int, rounds: int) -> Report:
                 w.stop()
     new_list, old_list = median(listed["this"]), median(listed[against])
     new_create, old_create = median(created["this"]), median(created[against])
+    key = "served" if served else "inproc"
     path = "GET /__mock/jobs?polls=false"
-    rep.add(info("inproc.list.this", f"{path}, {jobs:,} jobs, this checkout", new_list, "s"))
-    rep.add(info("inproc.list.against", f"  the same, {against}", old_list, "s"))
-    rep.add(info("inproc.list.ratio", f"  {against} / this (x faster)", old_list / new_list, "x"))
-    rep.add(info("inproc.create.this", "POST /__mock/jobs, this checkout", new_create, "jobs/s"))
-    rep.add(info("inproc.create.against", f"  the same, {against}", old_create, "jobs/s"))
-    rep.add(info("inproc.create.ratio", f"  this / {against} (x faster)", new_create / old_create, "x"))
+    rep.add(info(f"{key}.list.this", f"{path}, {jobs:,} jobs, this checkout", new_list, "s"))
+    rep.add(info(f"{key}.list.against", f"  the same, {against}", old_list, "s"))
+    rep.add(info(f"{key}.list.ratio", f"  {against} / this (x faster)", old_list / new_list, "x"))
+    rep.add(info(f"{key}.create.this", "POST /__mock/jobs, this checkout", new_create, "jobs/s"))
+    rep.add(info(f"{key}.create.against", f"  the same, {against}", old_create, "jobs/s"))
+    rep.add(info(f"{key}.create.ratio", f"  this / {against} (x faster)", new_create / old_create, "x"))
     return rep
 
 
@@ -162,9 +197,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=100_000, help="jobs in the seeded state (default 100000)")
     p.add_argument("--creates", type=int, default=1000, help="POST /__mock/jobs per round (default 1000)")
     p.add_argument("--rounds", type=int, default=6, help="alternating rounds (default 6)")
+    p.add_argument("--served", action="store_true", help="under `mockjobs serve` (gunicorn) with wrk instead")
+    p.add_argument("--seconds", type=float, default=3, help="seconds of wrk per create round, --served (default 3)")
     a = p.parse_args(argv)
+    if a.served:
+        try:
+            wrk.wrk_path()
+        except wrk.WrkError as exc:
+            print(f"bench.control_api: {exc}", file=sys.stderr)
+            return 2
     t0 = time.perf_counter()
-    rep = run(a.against, a.jobs, a.creates, a.rounds)
+    rep = run(a.against, a.jobs, a.creates, a.rounds, a.served, a.seconds)
     print()
     print(rep.table())
     print(f"\n{time.perf_counter() - t0:.0f} s")
