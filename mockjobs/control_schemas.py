@@ -493,10 +493,10 @@ class ResetDone(Schema):
 # --------------------------------------------------------------------------- loading
 
 
-def load(schema: type[Schema], data: Any, *, unknown: str | None = None) -> dict[str, Any]:
+def load(schema: type[Schema] | Schema, data: Any, *, unknown: str | None = None) -> dict[str, Any]:
     """schema's load(data) (unknown: RAISE, EXCLUDE or INCLUDE instead of the schema's own); BadRequest
-    saying, in one line, each field and what is wrong with it."""
-    loader = _loader(schema)
+    saying, in one line, each field and what is wrong with it. Give the class: its instance is made once."""
+    loader = schema if isinstance(schema, Schema) else _loader(schema)
     try:
         return loader.load(data, unknown=unknown)
     except ValidationError as exc:
