@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
@@ -14,7 +15,8 @@ from . import control_schemas as cs
 from .durations import format_ms
 from .errors import BadRequest, NotFound, ScenarioErrors
 from .placeholders import Template
-from .scenarios import Event, Scenario
+from .scenarios import JOB_ID_RE, Event, Scenario
+from .schema_dump import dumper
 from .service import MockService
 
 _DIGITS = re.compile(r"[0-9]{1,20}")  # str.isdigit() also takes "²" and "①", which int() refuses
@@ -39,13 +41,19 @@ def body() -> Any:
 
 
 def answer(schema: type[Schema], value: Any, status: int = 200) -> tuple[Response, int]:
-    """value shaped by schema, as JSON."""
-    return jsonify(schema().dump(value)), status
+    """value shaped by schema (its dump, compiled once: see mockjobs.schema_dump), as JSON."""
+    return jsonify(dumper(schema)(value)), status
 
 
 def job_url(job_id: str) -> str:
     """The absolute URL of a job resource under the context path."""
     return url_for("arcgis.job", job_id=job_id, _external=True)
+
+
+def job_urls() -> Callable[[str], str]:
+    """job_url for many jobs of one request: url_for once, then the id appended (a usable id needs no quoting)."""
+    prefix = job_url("x")[:-1]
+    return lambda job_id: prefix + job_id if JOB_ID_RE.fullmatch(job_id) else job_url(job_id)
 
 
 # --------------------------------------------------------------------------- health, scenarios
@@ -227,7 +235,7 @@ def create_job() -> tuple[Response, int]:
         404: NotFound
         409: Conflict
     """
-    data = cs.load(cs.CreateJobRequest(), body())
+    data = cs.load(cs.CreateJobRequest, body())
     job = mock().create(
         data["scenario"],
         job_id=data.get("jobId"),
@@ -260,11 +268,12 @@ def list_jobs() -> tuple[Response, int]:
         400: BadRequest
     """
     m = mock()
-    query = cs.load(cs.JobsQuery(unknown=EXCLUDE), request.args)
+    query = cs.load(cs.JobsQuery, request.args, unknown=EXCLUDE)
     polls = query["polls"].lower() not in ("0", "false", "no")
     out = m.summaries(m.store.jobs(query["offset"], query.get("limit")), polls=polls)
+    url_of = job_urls()
     for entry in out:
-        entry["url"] = job_url(entry["jobId"])
+        entry["url"] = url_of(entry["jobId"])
     return answer(cs.JobList, {"total": m.store.count_jobs(), "jobs": out})
 
 
@@ -317,7 +326,7 @@ def job_at(job_id: str) -> tuple[Response, int]:
     job = m.get(job_id)
     if "t" not in request.args:
         raise BadRequest("give the elapsed scenario time as ?t=12s")
-    query = cs.load(cs.AtQuery(unknown=EXCLUDE), request.args)
+    query = cs.load(cs.AtQuery, request.args, unknown=EXCLUDE)
     return answer(cs.JobDocument, m.at(job, query["t"]))
 
 
@@ -334,7 +343,7 @@ def advance_job(job_id: str) -> tuple[Response, int]:
         400: BadRequest
         404: NotFound
     """
-    data = cs.load(cs.AdvanceRequest(), body())
+    data = cs.load(cs.AdvanceRequest, body())
     m = mock()
     job = m.advance(job_id, by_ms=data["by"]) if "by" in data else m.advance(job_id, to=data["to"])
     out = m.summary(job, polls=False)
@@ -356,7 +365,7 @@ def cancel_job(job_id: str) -> tuple[Response, int]:
         404: NotFound
         409: Conflict
     """
-    cs.load(cs.EmptyRequest(), body())
+    cs.load(cs.EmptyRequest, body())
     m = mock()
     job = m.cancel(job_id)
     return answer(cs.JobSummary, m.summary(job, polls=False))
@@ -421,7 +430,7 @@ def set_clock() -> tuple[Response, int]:
         200: {description: The clock after the change., content: {application/json: {schema: ClockAnswer}}}
         400: BadRequest
     """
-    data = cs.load(cs.ClockRequest(), body())
+    data = cs.load(cs.ClockRequest, body())
     advance = round(data["advance"]) if "advance" in data else None
     clock = mock().change_clock(
         freeze=data.get("freeze"), set_ms=data.get("set"), advance_ms=advance, real=data.get("real", False)
@@ -476,7 +485,7 @@ def reset() -> tuple[Response, int]:
         200: {description: Done., content: {application/json: {schema: ResetDone}}}
         400: BadRequest
     """
-    cs.load(cs.EmptyRequest(), body())
+    cs.load(cs.EmptyRequest, body())
     mock().reset()
     return answer(cs.ResetDone, {"reset": True})
 

@@ -309,16 +309,19 @@ class MockService:
 
     def summaries(self, jobs: list[Job], *, polls: bool = True) -> list[dict[str, Any]]:
         """Jobs as the control API lists them, the journal read once for all of them."""
+        now = self.now()  # one instant for the whole list (and one clock read, not one per job)
         if not polls:
-            return [self.summary(job, polls=False) for job in jobs]
+            return [self.summary(job, polls=False, now=now) for job in jobs]
         by_job: dict[str, list[dict[str, Any]]] = {}
         for entry in self.journal.entries():
             by_job.setdefault(entry.get("jobId", ""), []).append(entry)
-        return [self.summary(job, journal=by_job.get(job.job_id, [])) for job in jobs]
+        return [self.summary(job, journal=by_job.get(job.job_id, []), now=now) for job in jobs]
 
-    def summary(self, job: Job, *, polls: bool = True, journal: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """A job as the control API lists it (journal: its entries, when already read)."""
-        v = self.view(job)
+    def summary(
+        self, job: Job, *, polls: bool = True, journal: list[dict[str, Any]] | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """A job as the control API lists it at now (default: the mock clock now; journal: its entries, if read)."""
+        v = self.view(job, now)
         nxt = v.state.next_at
         out: dict[str, Any] = {
             "jobId": job.job_id,

@@ -224,8 +224,14 @@ def time_of(job: Job, scenario_ms: float) -> int:
 
 def reached_time(job: Job, scenario_ms: float) -> int:
     """The first mock-clock epoch ms at which job's document shows scenario time scenario_ms."""
-    num, den = speed_ratio(job.speed)
-    return job.start_ms + math.ceil(_exact(scenario_ms) * den / num)
+    return job.start_ms + _reached_after(job.speed, scenario_ms)
+
+
+@lru_cache(maxsize=4096)
+def _reached_after(speed: float, scenario_ms: float) -> int:
+    """Mock ms from a job's start until it shows scenario time scenario_ms (the same few for every job of a list)."""
+    num, den = speed_ratio(speed)
+    return math.ceil(_exact(scenario_ms) * den / num)
 
 
 def document(scenario: Scenario, job: Job, now_ms: int) -> dict[str, Any]:

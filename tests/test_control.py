@@ -280,6 +280,18 @@ def test_list_jobs_with_state_next_event_and_polls(client: FlaskClient, clock: M
     assert "polls" not in client.get("/__mock/jobs?polls=false").get_json()["jobs"][0]
 
 
+def test_the_list_shows_each_job_as_its_own_resource_does(client: FlaskClient, clock: ManualTime) -> None:
+    start(client, jobId="a.b-c_1", speed=3)
+    start(client, scenario="add-mission")
+    clock.advance(4000)
+    listed = client.get("/__mock/jobs").get_json()["jobs"]
+    assert len(listed) == 3
+    for entry in listed:  # one clock reading and one URL pattern for the list: the same as one by one
+        assert entry == client.get(f"/__mock/jobs/{entry['jobId']}").get_json()
+    assert listed[1]["url"] == "http://localhost/arcgis/rest/jobs/a.b-c_1"
+    assert listed[1]["nextEventTime"] == START_MS + 30_000 // 3 and listed[1]["elapsed"] == 12
+
+
 def test_get_job(client: FlaskClient) -> None:
     job_id = start(client, vars={"n": "v"})
     out = client.get(f"/__mock/jobs/{job_id}").get_json()
