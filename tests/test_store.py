@@ -110,3 +110,21 @@ def test_a_state_file_without_the_pace_column_gets_it(tmp_path: Path) -> None:
 
     assert store.add_job(replace(job("new"), pace="poll")).pace == "poll"
     assert store.get_job("new").pace == "poll"
+
+
+def test_a_journal_written_one_entry_at_a_time_is_kept_in_its_order(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT, entry TEXT NOT NULL);"
+        " CREATE INDEX journal_by_job ON journal (job_id, id);"
+        """ INSERT INTO journal (job_id, entry) VALUES ('j1', '{"n": 1}'), (NULL, '{"n": 2}'), ('j1', '{"n": 3}');"""
+    )
+    db.close()
+    store = SqliteStore(path, journal_max=3)
+    assert [e["n"] for e in store.journal.entries("j1")] == [1, 3]
+    store.journal.record({"n": 4, "jobId": "j1"})  # newer than any old entry; the oldest goes
+    assert [e["n"] for e in store.journal.entries()] == [2, 3, 4]
+    assert store.journal.stats() == {"entries": 3, "max": 3, "dropped": 1}

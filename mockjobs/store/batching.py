@@ -117,11 +117,10 @@ class BatchedJournal:
                 self._buffer, self._mark = [], None
             if not held and mark is None:
                 return
-            rows = [(at, e.get("jobId"), compact(e)) for at, e in held]
             try:
-                self.log.append(rows, mark)
+                self.log.append([(at, e.get("jobId"), compact(e)) for at, e in held], mark)
             except Exception as exc:  # a full disk or a store that is gone costs the journal entries, never a request
-                log.warning("journal: %d entries lost: %s", len(rows), exc)
+                log.warning("journal: %d entries lost: %s", len(held), exc)
                 if mark is not None:
                     with contextlib.suppress(Exception):
                         self.log.unmark([mark])
@@ -219,7 +218,10 @@ class _Flusher:
                 for j in ready:
                     del self._due[j]
             for j in ready:
-                j.flush()
+                try:
+                    j.flush()
+                except Exception:  # never lose the thread: every later batch depends on it
+                    log.exception("journal: a batch could not be written")
 
     def flush_all(self) -> None:
         """Write every journal's batch (at exit)."""
