@@ -323,6 +323,23 @@ def test_a_process_that_exits_writes_what_it_held(store_url: str) -> None:
     assert child.wait(10) == 0
 
 
+def test_a_busy_journal_keeps_one_mark_and_counts_its_batches(store_url: str, monkeypatch) -> None:
+    monkeypatch.setattr(batching, "FLUSH_DELAY_S", 60.0)  # only the test flushes
+    store = open_store(store_url)
+    journal = store.journal
+    journal.record({"n": 1})  # from quiet to busy: the one write on the request path
+    (mark,) = journal.log.marks()  # type: ignore[attr-defined]
+    assert journal.log.marks()[mark][1] == 0  # type: ignore[attr-defined]
+    journal.flush()
+    journal.record({"n": 2})  # busy: nothing written, the mark stands
+    assert list(journal.log.marks()) == [mark] and journal.log.marks()[mark][1] == 1  # type: ignore[attr-defined]
+    journal.flush()
+    assert journal.log.marks()[mark][1] == 2  # type: ignore[attr-defined]
+    journal.flush()  # nothing held: quiet again, the mark goes
+    assert journal.log.marks() == {}  # type: ignore[attr-defined]
+    assert [e["n"] for e in journal.entries()] == [1, 2]
+
+
 def test_entries_held_by_a_killed_process_do_not_hold_readers_up(store_url: str) -> None:
     reader = open_store(store_url)
     reader.journal.record({"n": 0, "jobId": "j1"})
@@ -335,7 +352,8 @@ def test_entries_held_by_a_killed_process_do_not_hold_readers_up(store_url: str)
     started = time.monotonic()
     assert [e["n"] for e in reader.journal.entries()] == [0]  # entry 1 died with its process
     assert time.monotonic() - started < batching.WAIT_S  # its mark was seen as abandoned, not waited out
-    assert reader.journal.log.marks() == {}  # type: ignore[attr-defined]
+    left = reader.journal.log.marks()  # type: ignore[attr-defined]
+    assert [m for m in left if m.split("/")[1] == str(child.pid)] == []  # the dead one's mark is removed
 
 
 def test_a_forked_child_does_not_write_its_parents_held_entries_again(store_url: str) -> None:

@@ -6,11 +6,14 @@ what it records for FLUSH_DELAY_S and writes it in one transaction (SQLite) or o
 call (Redis), from one flushing thread per process.
 
 A read must still see every request answered before it began, whichever worker or host
-answered it. So, before its first held entry is answered, a journal leaves a *mark* in the
-store (one small write per batch, not per request), and the batch's write removes it. A reader
-first writes what it holds itself, then waits (at most WAIT_S) until the marks it found are
-gone. A mark whose process has ended (same host, pid gone) or that is older than STALE_S is
-removed by the reader instead of waited for.
+answered it. So a journal that holds entries has a *mark* in the store: written before the
+first entry held after a quiet spell is answered, counted up by every batch's write (in the
+same transaction or script), removed by the first flush that finds nothing to write. A busy
+process thus writes one transaction per batch and nothing on the request path. A reader first
+writes what it holds itself, then waits (at most WAIT_S) until each mark it found is gone or
+has counted two more batches (the first may have been taken before the reader began). A mark
+whose process has ended (same host, pid gone) or not written for STALE_S is removed by the
+reader instead of waited for.
 
 Entries carry the time they were recorded (`at`, ns); reads give them in that order, so entries
 of several processes interleave as they happened even though their batches arrive one by one.
@@ -36,7 +39,7 @@ log = logging.getLogger("mockjobs")
 
 FLUSH_DELAY_S = 0.01  # how long an entry waits in memory for others to share its write
 WAIT_S = 2.0  # the longest a reader waits for another process's held entries
-STALE_S = 5.0  # a mark this old belongs to a process that will not write it any more
+STALE_S = 5.0  # a mark not written for this long belongs to a process that will not write it any more
 _POLL_S = 0.002  # how often a waiting reader looks at the marks again
 HOST = socket.gethostname()
 
@@ -49,16 +52,16 @@ class JournalLog(Protocol):
     limit: int
 
     def append(self, rows: list[Row], mark: str | None) -> None:
-        """Write rows (dropping the oldest beyond the limit) and remove mark, in one write."""
+        """Write rows (dropping the oldest beyond the limit) and count a batch on mark, in one write."""
 
     def mark(self, mark: str, since_ms: int) -> None:
         """Say that entries are held under mark (written before the first of them is answered)."""
 
-    def marks(self) -> dict[str, int]:
-        """Every mark with the real time (epoch ms) it was left at."""
+    def marks(self) -> dict[str, tuple[int, int]]:
+        """Every mark with (the real time, epoch ms, it was last written at; the batches counted on it)."""
 
     def unmark(self, marks: Iterable[str]) -> None:
-        """Remove marks whose entries will never come (their process ended)."""
+        """Remove marks (nothing held under them any more, or their process ended)."""
 
     def entries(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """The kept entries (of one job, if given), in the order they were recorded."""
@@ -98,11 +101,11 @@ class BatchedJournal:
             at = max(time.time_ns(), self._last_at + 1)
             self._last_at = at
             self._buffer.append((at, entry))
-            if self._mark is not None:
+            if self._mark is not None:  # busy: the flushing thread comes back for it
                 return
             self._marks += 1
             mark = f"{self._prefix}{self._marks}"
-            try:  # under the lock: no entry of this batch is answered before the mark is in the store
+            try:  # under the lock: no entry held under it is answered before the mark is in the store
                 self.log.mark(mark, at // 1_000_000)
                 self._mark = mark
             except Exception as exc:  # the entries still go out with the batch; a reader may miss them until then
@@ -114,16 +117,20 @@ class BatchedJournal:
         with self._writing:
             with self._lock:
                 held, mark = self._buffer, self._mark
-                self._buffer, self._mark = [], None
-            if not held and mark is None:
+                self._buffer = []
+                if not held:
+                    self._mark = None  # a quiet spell: the mark goes
+            if not held:
+                if mark is not None:
+                    with contextlib.suppress(Exception):  # else a reader removes it once it is stale
+                        self.log.unmark([mark])
                 return
             try:
                 self.log.append([(at, e.get("jobId"), compact(e)) for at, e in held], mark)
             except Exception as exc:  # a full disk or a store that is gone costs the journal entries, never a request
                 log.warning("journal: %d entries lost: %s", len(held), exc)
-                if mark is not None:
-                    with contextlib.suppress(Exception):
-                        self.log.unmark([mark])
+            if mark is not None:
+                _FLUSHER.schedule(self)  # busy: come back, to write more or to take the mark away
 
     # ------------------------------------------------------------------ reading
 
@@ -131,13 +138,14 @@ class BatchedJournal:
         """Return once every entry recorded before this call, by any process, is in the store."""
         self.flush()
         marks = self.log.marks()
-        waiting = {m for m in marks if not m.startswith(self._prefix)}
+        waiting = {m: batches + 2 for m, (_, batches) in marks.items() if not m.startswith(self._prefix)}
         deadline = time.monotonic() + WAIT_S
-        while waiting:
-            gone = {m for m in waiting if _abandoned(m, marks[m])}
+        while True:
+            waiting = {m: n for m, n in waiting.items() if m in marks and marks[m][1] < n}
+            gone = {m for m in waiting if _abandoned(m, marks[m][0])}
             if gone:
                 self.log.unmark(gone)
-                waiting -= gone
+                waiting = {m: n for m, n in waiting.items() if m not in gone}
             if not waiting:
                 return
             if time.monotonic() > deadline:
@@ -145,7 +153,6 @@ class BatchedJournal:
                 return
             time.sleep(_POLL_S)
             marks = self.log.marks()
-            waiting &= marks.keys()
 
     def entries(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Every kept request (of one job, by its index, if given), oldest first."""
@@ -168,7 +175,7 @@ class BatchedJournal:
 
 
 def _abandoned(mark: str, since_ms: int) -> bool:
-    """Whether a mark's entries will never be written: its process ended, or it is too old."""
+    """Whether a mark's entries will never be written: its process ended, or it was not written for long."""
     if time.time() * 1000 - since_ms > STALE_S * 1000:
         return True
     host, _, rest = mark.partition("/")

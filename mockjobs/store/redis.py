@@ -112,15 +112,15 @@ bump(KEYS[5])
 bump(KEYS[6])
 """
 )
-# A batch of journal entries: ARGV limit, approx ('1': MAXLEN ~), mark ('' for none), then per
-# entry (at ns, entry JSON, index in KEYS of its job's stream or 0); KEYS stream, count, the set of
-# job streams, marks, then the job streams.
+# A batch of journal entries: ARGV limit, approx ('1': MAXLEN ~), mark ('' for none), now (epoch
+# ms), then per entry (at ns, entry JSON, index in KEYS of its job's stream or 0); KEYS stream,
+# count, the set of job streams, marks ("since:batches" by mark), then the job streams.
 _APPEND = """
 local limit, approx, mark = ARGV[1], ARGV[2], ARGV[3]
 local touched = {}
-local n = (#ARGV - 3) / 3
+local n = (#ARGV - 4) / 3
 for i = 0, n - 1 do
-  local at, entry, k = ARGV[4 + 3 * i], ARGV[5 + 3 * i], tonumber(ARGV[6 + 3 * i])
+  local at, entry, k = ARGV[5 + 3 * i], ARGV[6 + 3 * i], tonumber(ARGV[7 + 3 * i])
   local id
   if approx == '1' then
     id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', limit, '*', 't', at, 'e', entry)
@@ -133,7 +133,11 @@ for i = 0, n - 1 do
   end
 end
 if n > 0 then redis.call('INCRBY', KEYS[2], n) end
-if mark ~= '' then redis.call('HDEL', KEYS[4], mark) end
+if mark ~= '' then
+  local old = redis.call('HGET', KEYS[4], mark)
+  local batches = old and tonumber(string.match(old, ':(%d+)$')) or 0
+  redis.call('HSET', KEYS[4], mark, ARGV[4] .. ':' .. (batches + 1))
+end
 local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 if head then
   for key in pairs(touched) do
@@ -616,10 +620,10 @@ class RedisJournalLog:
 
     @_guarded
     def append(self, rows: list[Row], mark: str | None) -> None:
-        """Write rows and remove mark in one script call."""
+        """Write rows and count a batch on mark in one script call."""
         keys = [self.k_stream, self.k_count, self.k_jobs, self.k_marks]
         index: dict[str, int] = {}
-        args: list[Any] = [self.limit, self._approx, mark or ""]
+        args: list[Any] = [self.limit, self._approx, mark or "", int(time.time() * 1000)]
         for at, job_id, entry in rows:
             k = 0
             if job_id:
@@ -634,12 +638,16 @@ class RedisJournalLog:
     @_guarded
     def mark(self, mark: str, since_ms: int) -> None:
         """Leave a mark for held entries."""
-        self.store.client.hset(self.k_marks, mark, since_ms)
+        self.store.client.hset(self.k_marks, mark, f"{since_ms}:0")
 
     @_guarded
-    def marks(self) -> dict[str, int]:
-        """Every mark and when it was left."""
-        return {m: int(s) for m, s in self.store.client.hgetall(self.k_marks).items()}
+    def marks(self) -> dict[str, tuple[int, int]]:
+        """Every mark: (when it was last written, batches counted on it)."""
+        out = {}
+        for m, value in self.store.client.hgetall(self.k_marks).items():
+            since, _, batches = value.partition(":")
+            out[m] = (int(since), int(batches or 0))
+        return out
 
     @_guarded
     def unmark(self, marks: Iterable[str]) -> None:

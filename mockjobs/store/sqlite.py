@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -88,8 +89,9 @@ CREATE TABLE IF NOT EXISTS journal (
     entry  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS journal_marks (
-    mark  TEXT PRIMARY KEY,
-    since INTEGER NOT NULL
+    mark    TEXT PRIMARY KEY,
+    since   INTEGER NOT NULL,  -- last written, epoch ms
+    batches INTEGER NOT NULL DEFAULT 0
 );
 """
 JOURNAL_INDEXES = """
@@ -541,7 +543,7 @@ class SqliteJournalLog:
         self.limit = max(1, int(limit))
 
     def append(self, rows: list[Row], mark: str | None) -> None:
-        """Write rows, drop the oldest beyond the bound and remove mark, in one transaction."""
+        """Write rows, drop the oldest beyond the bound and count a batch on mark, in one transaction."""
         with self.store._tx() as db:
             if rows:
                 kept = self._count(db) + len(rows)
@@ -557,7 +559,11 @@ class SqliteJournalLog:
                     )
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_rows', ?)", (kept,))
             if mark is not None:
-                db.execute("DELETE FROM journal_marks WHERE mark = ?", (mark,))
+                db.execute(
+                    "INSERT INTO journal_marks (mark, since, batches) VALUES (?, ?, 1) ON CONFLICT (mark)"
+                    " DO UPDATE SET since = excluded.since, batches = batches + 1",
+                    (mark, int(time.time() * 1000)),
+                )
 
     @staticmethod
     def _count(db: sqlite3.Connection) -> int:
@@ -567,11 +573,12 @@ class SqliteJournalLog:
     def mark(self, mark: str, since_ms: int) -> None:
         """Leave a mark for held entries."""
         with self.store._tx() as db:
-            db.execute("INSERT OR REPLACE INTO journal_marks (mark, since) VALUES (?, ?)", (mark, since_ms))
+            db.execute("INSERT OR REPLACE INTO journal_marks (mark, since, batches) VALUES (?, ?, 0)", (mark, since_ms))
 
-    def marks(self) -> dict[str, int]:
-        """Every mark and when it was left."""
-        return {m: int(s) for m, s in self.store._db().execute("SELECT mark, since FROM journal_marks")}
+    def marks(self) -> dict[str, tuple[int, int]]:
+        """Every mark: (when it was last written, batches counted on it)."""
+        rows = self.store._db().execute("SELECT mark, since, batches FROM journal_marks")
+        return {m: (int(since), int(batches)) for m, since, batches in rows}
 
     def unmark(self, marks: Iterable[str]) -> None:
         """Remove marks."""
