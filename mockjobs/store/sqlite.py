@@ -95,7 +95,7 @@ CREATE TABLE IF NOT EXISTS journal_marks (
 );
 """
 JOURNAL_INDEXES = """
-CREATE INDEX IF NOT EXISTS journal_at ON journal (at);
+DROP INDEX IF EXISTS journal_at;
 CREATE INDEX IF NOT EXISTS journal_job_at ON journal (job_id, at);
 """
 
@@ -532,7 +532,7 @@ class SqliteStore:
 
 
 class SqliteJournalLog:
-    """The request journal as a table: bounded (the oldest rows go first), indexed by job, written in batches.
+    """The request journal as a table: bounded (the first rows to arrive go first), indexed by job, written in batches.
 
     meta keeps how many rows there are (`journal_rows`) and how many were dropped to stay within
     the bound (`journal_dropped`), so a batch's write never counts the table.
@@ -550,7 +550,7 @@ class SqliteJournalLog:
                 db.executemany("INSERT INTO journal (at, job_id, entry) VALUES (?, ?, ?)", rows)
                 if kept > self.limit:
                     excess, kept = kept - self.limit, self.limit
-                    oldest = "SELECT id FROM journal ORDER BY at LIMIT ?"
+                    oldest = "SELECT id FROM journal ORDER BY id LIMIT ?"  # the first to arrive go first
                     db.execute(f"DELETE FROM journal WHERE id IN ({oldest})", (excess,))
                     db.execute(
                         "INSERT INTO meta (key, value) VALUES ('journal_dropped', ?)"
