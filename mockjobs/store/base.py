@@ -12,6 +12,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
@@ -149,6 +150,16 @@ class ReadCache:
     def clear(self) -> None:
         """Forget everything cached."""
         self._cache.clear()
+
+
+def moved(job: Job, start_ms: int | None, cancel_at: float | None) -> Job:
+    """job with a new start and/or cancel time (None: kept), one revision on: what update_job writes."""
+    return replace(
+        job,
+        start_ms=job.start_ms if start_ms is None else start_ms,
+        cancel_at=job.cancel_at if cancel_at is None else cancel_at,
+        rev=job.rev + 1,
+    )
 
 
 def job_doc(job: Job) -> dict[str, Any]:

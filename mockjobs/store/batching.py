@@ -78,7 +78,6 @@ class BatchedJournal:
 
     def __init__(self, journal_log: JournalLog) -> None:
         self.log = journal_log
-        self.limit = journal_log.limit
         self._name = f"{HOST}/{{pid}}/{id(self):x}/"
         self._fresh()
         _JOURNALS.add(self)

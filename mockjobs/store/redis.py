@@ -29,7 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from ..clock import ClockState
 from ..errors import Conflict, NotFound, Stale, StoreUnavailable
 from ..timeline import Job
-from .base import ADDED, CHANGED, JOURNAL_MAX, SERVER_TTL_S, ReadCache, compact, job_doc, job_from
+from .base import ADDED, CHANGED, JOURNAL_MAX, SERVER_TTL_S, ReadCache, compact, job_doc, job_from, moved
 from .batching import BatchedJournal, Row
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -396,12 +396,7 @@ class RedisStore:
     @_changing
     def update_job(self, job: Job, *, start_ms: int | None = None, cancel_at: float | None = None) -> Job:
         """Move a job's start or cancel it, if nobody changed it since it was read (else Stale)."""
-        new = replace(
-            job,
-            start_ms=job.start_ms if start_ms is None else start_ms,
-            cancel_at=job.cancel_at if cancel_at is None else cancel_at,
-            rev=job.rev + 1,
-        )
+        new = moved(job, start_ms, cancel_at)
         args = [job.seq, job.rev, new.start_ms, "" if new.cancel_at is None else repr(new.cancel_at)]
         done = int(self._update_job(keys=[self._job_key(job.job_id), self.k_gen[CHANGED]], args=args))
         if done == -1:

@@ -25,7 +25,7 @@ from typing import Any
 from ..clock import ClockState
 from ..errors import Conflict, NotFound, Stale, StoreUnavailable
 from ..timeline import Job
-from .base import ADDED, CHANGED, JOURNAL_MAX, SERVER_TTL_S, ReadCache, compact
+from .base import ADDED, CHANGED, JOURNAL_MAX, SERVER_TTL_S, ReadCache, compact, moved
 from .batching import BatchedJournal, Row
 
 SCHEMA = """
@@ -353,12 +353,7 @@ class SqliteStore:
 
     def update_job(self, job: Job, *, start_ms: int | None = None, cancel_at: float | None = None) -> Job:
         """Move a job's start or cancel it, if nobody changed it since it was read (else Stale)."""
-        new = replace(
-            job,
-            start_ms=job.start_ms if start_ms is None else start_ms,
-            cancel_at=job.cancel_at if cancel_at is None else cancel_at,
-            rev=job.rev + 1,
-        )
+        new = moved(job, start_ms, cancel_at)
         with self._tx(CHANGED) as db:
             cur = db.execute(
                 "UPDATE jobs SET start_ms = ?, cancel_at = ?, rev = ? WHERE seq = ? AND rev = ?",
